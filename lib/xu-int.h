@@ -1,0 +1,162 @@
+/* xu-int.h: declarations shared inside lib/ and reachable from the unit tests, not public. */
+#ifndef XU_INT_H
+#define XU_INT_H
+
+#include "xu.h"
+
+#include <stdarg.h>
+
+/* ---------------------------------------------------------------- buf.c */
+
+/* A growable byte buffer with a hard cap (max 0: no cap). Always NUL-terminated. */
+struct xu_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+void xu_buf_init(struct xu_buf *b, size_t max);
+/* Errors: XU_ERR_NOMEM, XU_ERR_PROTO when the cap would be exceeded. */
+enum xu_err xu_buf_add(struct xu_buf *b, const void *p, size_t n);
+enum xu_err xu_buf_adds(struct xu_buf *b, const char *s);
+enum xu_err xu_buf_addf(struct xu_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Drop the first n bytes. */
+void xu_buf_consume(struct xu_buf *b, size_t n);
+void xu_buf_reset(struct xu_buf *b);
+/* Hand the data over (malloc'ed, NUL-terminated; never NULL on XU_OK) and reset. */
+enum xu_err xu_buf_take(struct xu_buf *b, char **out, size_t *len);
+/* Free the storage; wipe first when it held secrets. */
+void xu_buf_free(struct xu_buf *b);
+void xu_buf_wipe_free(struct xu_buf *b);
+
+/* Wipe and free a NUL-terminated secret. */
+void xu_secret_free(char *s);
+
+/* ---------------------------------------------------------------- precis.c (RFC 8264/8265) */
+
+/* PRECIS UsernameCaseMapped (RFC 8265 §3.3) and OpaqueString (§4.2) of `in` (UTF-8, len bytes).
+ * *out is malloc'ed and NUL-terminated. Errors: XU_ERR_DATA (*why), XU_ERR_NOMEM. */
+enum xu_err xu_precis_username(const char *in, size_t len, char **out, const char **why);
+enum xu_err xu_precis_opaque(const char *in, size_t len, char **out, const char **why);
+
+/* ---------------------------------------------------------------- xml.c (RFC 6120 §4, §11) */
+
+struct xu_xml;
+
+struct xu_xml_limits {
+	size_t max_stanza;   /* bytes of one top-level element, tags included (default 256 KiB) */
+	unsigned max_depth;  /* element nesting below the stream element (default 64) */
+	unsigned max_attrs;  /* attributes plus namespace declarations per element (default 64) */
+};
+
+struct xu_xml_handlers {
+	void *ctx;
+	/* The stream header, as an element named "stream" in XU_NS_STREAMS with its attributes
+	 * (borrowed for the call). */
+	enum xu_err (*open)(void *ctx, const struct xu_stanza *header);
+	/* A complete top-level element; ownership passes to the handler. */
+	enum xu_err (*stanza)(void *ctx, struct xu_stanza *st);
+	/* </stream:stream> */
+	enum xu_err (*close)(void *ctx);
+};
+
+/* limits NULL: defaults. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_xml_new(const struct xu_xml_handlers *h, const struct xu_xml_limits *limits,
+		       struct xu_xml **out);
+void xu_xml_free(struct xu_xml *x);
+/* Feed bytes as they come off the wire. A handler's error stops the feed and is returned.
+ * Errors: XU_ERR_PROTO (not well-formed, restricted XML, a limit: see xu_xml_condition),
+ * XU_ERR_NOMEM, or a handler's error. Once failed, every later feed fails the same way. */
+enum xu_err xu_xml_feed(struct xu_xml *x, const char *data, size_t len);
+/* Forget everything and expect a new stream header (after STARTTLS and SASL). */
+enum xu_err xu_xml_restart(struct xu_xml *x);
+/* Change the stanza size cap (XEP-0478 <max-bytes/>). */
+void xu_xml_set_max_stanza(struct xu_xml *x, size_t max);
+/* After a failure: the RFC 6120 §4.9.3 condition to send ("not-well-formed", "restricted-xml",
+ * "policy-violation", "invalid-namespace", "bad-format", "unsupported-encoding"...), and a
+ * one-line message. NULL / "" when there was none. */
+const char *xu_xml_condition(const struct xu_xml *x);
+const char *xu_xml_errmsg(const struct xu_xml *x);
+
+/* stanza.c: write `st` as XML into b, relative to default namespace `default_ns`. */
+enum xu_err xu_stanza_write(const struct xu_stanza *st, const char *default_ns, struct xu_buf *b);
+/* XML-escape text (for_attr: also quotes) into b. */
+enum xu_err xu_xml_escape(struct xu_buf *b, const char *s, size_t len, bool for_attr);
+
+/* ---------------------------------------------------------------- scram.c (RFC 5802, 7677) */
+
+enum xu_scram_hash {
+	XU_SCRAM_SHA1,
+	XU_SCRAM_SHA256,
+	XU_SCRAM_SHA512,
+};
+
+struct xu_scram;
+
+struct xu_scram_params {
+	enum xu_scram_hash hash;
+	const char *authcid;  /* the prepared localpart */
+	const char *password; /* UTF-8 as given; prepared with OpaqueString inside */
+	/* Channel binding: cb_type NULL and server_plus false -> gs2 "n"; cb_type NULL and
+	 * server_plus true (server offers -PLUS we do not use) -> "y"; cb_type set -> "p=type". */
+	const char *cb_type; /* "tls-exporter", "tls-server-end-point", "tls-unique" or NULL */
+	const unsigned char *cb_data;
+	size_t cb_len;
+	bool server_plus;
+	/* XEP-0474: what the server offered, to verify the h= attribute of server-first.
+	 * NULL lists: not checked. */
+	const char *const *offered_mechs;
+	size_t n_offered_mechs;
+	const char *const *offered_cbs;
+	size_t n_offered_cbs;
+	const char *nonce; /* client nonce for tests; NULL = random */
+};
+
+/* Errors: XU_ERR_DATA (password not preparable), XU_ERR_NOMEM. */
+enum xu_err xu_scram_new(const struct xu_scram_params *p, struct xu_scram **out);
+void xu_scram_free(struct xu_scram *s); /* wipes keys */
+/* Raw (not base64) messages, malloc'ed. Errors: XU_ERR_NOMEM, XU_ERR_INTERNAL (order). */
+enum xu_err xu_scram_client_first(struct xu_scram *s, char **out, size_t *len);
+/* Errors: XU_ERR_PROTO (bad server-first: nonce, salt, iterations, m=, downgrade), XU_ERR_NOMEM. */
+enum xu_err xu_scram_client_final(struct xu_scram *s, const char *server_first, size_t len,
+				  char **out, size_t *outlen);
+/* Check v= of server-final. Errors: XU_ERR_AUTH (e=...), XU_ERR_PROTO (missing/wrong v=). */
+enum xu_err xu_scram_verify(struct xu_scram *s, const char *server_final, size_t len);
+const char *xu_scram_errmsg(const struct xu_scram *s);
+
+/* ---------------------------------------------------------------- srv.c (RFC 2782, RFC 6120 §3.2, XEP-0368) */
+
+struct xu_srv {
+	char *target; /* ASCII host name, no trailing dot */
+	uint16_t port;
+	uint16_t priority;
+	uint16_t weight;
+	bool direct_tls; /* from _xmpps-client */
+};
+
+/* Parse a raw DNS response holding SRV answers. A single record with target "." yields
+ * n == 0 and *none = true (service decidedly not available).
+ * Errors: XU_ERR_PROTO (malformed, *why), XU_ERR_NOMEM. */
+enum xu_err xu_srv_parse(const unsigned char *msg, size_t len, bool direct_tls, struct xu_srv **out,
+			 size_t *n, bool *none, const char **why);
+/* Order per RFC 2782 (priority, then weighted random); rnd returns a uniform value in
+ * [0, bound] inclusive. Stable for equal input and rnd. */
+void xu_srv_order(struct xu_srv *r, size_t n, uint32_t (*rnd)(void *ctx, uint32_t bound),
+		  void *ctx);
+/* Query _xmpps-client._tcp and _xmpp-client._tcp for domain (ASCII) and merge them in the
+ * order to try (XEP-0368). n == 0 with XU_OK: no records (fall back to the domain), unless
+ * *none. Errors: XU_ERR_NOMEM (DNS failures are treated as "no records"). */
+enum xu_err xu_srv_lookup(const char *domain, unsigned timeout_ms, struct xu_srv **out, size_t *n,
+			  bool *none);
+void xu_srv_free(struct xu_srv *r, size_t n);
+
+/* ---------------------------------------------------------------- util.c */
+
+/* Random id of `bytes` random bytes, base64url without padding. Errors: XU_ERR_NOMEM, INTERNAL. */
+enum xu_err xu_random_id(size_t bytes, char **out);
+/* True when s is valid UTF-8 made only of characters XML 1.0 can carry. */
+bool xu_utf8_xml_ok(const char *s, size_t len);
+
+#endif

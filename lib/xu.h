@@ -1,0 +1,266 @@
+/* xu.h: the public interface of libxu, the XMPP core shared by every xmpp-utils command. */
+#ifndef XU_H
+#define XU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Errors. Every fallible call returns one of these; XU_OK is 0. The detail (a message, the
+ * server's condition) lives on the object the call was made on, or in a `why` out-parameter
+ * (a static string) where there is no object yet. cmd/common.c maps them to exit codes.
+ */
+enum xu_err {
+	XU_OK = 0,
+	XU_ERR_USAGE,    /* a caller passed something meaningless (exit 64) */
+	XU_ERR_DATA,     /* invalid input data: JID, XML, body (65) */
+	XU_ERR_NOINPUT,  /* an input file is missing or unreadable (66) */
+	XU_ERR_NOHOST,   /* host not found (68) */
+	XU_ERR_REFUSED,  /* recipient or service refused: a stanza error (69) */
+	XU_ERR_INTERNAL, /* a bug or an impossible state (70) */
+	XU_ERR_NOMEM,    /* out of memory (70) */
+	XU_ERR_IO,       /* local I/O error (74) */
+	XU_ERR_TEMP,     /* connection refused or lost, not confirmed: try again (75) */
+	XU_ERR_TIMEOUT,  /* a deadline passed (75) */
+	XU_ERR_PROTO,    /* protocol violation by the server, or a stream error (76) */
+	XU_ERR_AUTH,     /* authentication failed (77) */
+	XU_ERR_TLS,      /* certificate rejected, TLS required but not available (77) */
+	XU_ERR_CONFIG,   /* configuration error (78) */
+};
+
+/* A short English name for an error code ("timeout", "authentication failed"). */
+const char *xu_err_str(enum xu_err err);
+
+/* Namespaces used across the library and the commands. */
+#define XU_NS_CLIENT "jabber:client"
+#define XU_NS_STREAMS "http://etherx.jabber.org/streams"
+#define XU_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define XU_NS_STREAM_ERRORS "urn:ietf:params:xml:ns:xmpp-streams"
+#define XU_NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
+#define XU_NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define XU_NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
+#define XU_NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
+#define XU_NS_SM "urn:xmpp:sm:3"
+#define XU_NS_PING "urn:xmpp:ping"
+#define XU_NS_LIMITS "urn:xmpp:stream-limits:0"
+#define XU_NS_SASL_CB "urn:xmpp:sasl-cb:0"
+#define XU_NS_XML "http://www.w3.org/XML/1998/namespace"
+
+/* ---------------------------------------------------------------- JIDs (RFC 7622) */
+
+/* A prepared, validated JID. Immutable once parsed. */
+struct xu_jid;
+
+/*
+ * Parse and prepare `s` (UTF-8, NUL-terminated): localpart with PRECIS UsernameCaseMapped,
+ * domainpart with IDNA2008 (U-labels, lower case, trailing dot stripped, IP literals kept),
+ * resourcepart with OpaqueString; each part 1..1023 bytes after preparation.
+ * Errors: XU_ERR_DATA (invalid, *why says which rule), XU_ERR_NOMEM.
+ */
+enum xu_err xu_jid_parse(const char *s, struct xu_jid **out, const char **why);
+void xu_jid_free(struct xu_jid *jid);
+/* Copy. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_jid_dup(const struct xu_jid *jid, struct xu_jid **out);
+/* A copy without the resource. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_jid_to_bare(const struct xu_jid *jid, struct xu_jid **out);
+/* Borrowed parts; local and resource are NULL when absent. */
+const char *xu_jid_local(const struct xu_jid *jid);
+const char *xu_jid_domain(const struct xu_jid *jid);
+/* The domainpart as A-labels (ASCII), for DNS and certificate checks. */
+const char *xu_jid_domain_ascii(const struct xu_jid *jid);
+const char *xu_jid_resource(const struct xu_jid *jid);
+/* The whole prepared JID, and the bare one (local@domain or domain). */
+const char *xu_jid_full(const struct xu_jid *jid);
+const char *xu_jid_bare(const struct xu_jid *jid);
+/* Prepared comparison: true when equal (bare: resources ignored). */
+bool xu_jid_equal(const struct xu_jid *a, const struct xu_jid *b);
+bool xu_jid_bare_equal(const struct xu_jid *a, const struct xu_jid *b);
+
+/* ---------------------------------------------------------------- stanzas (XML trees) */
+
+/*
+ * An XML element with its namespace, attributes and children (elements and text, in
+ * document order). Produced by the stream parser or built by hand.
+ */
+struct xu_stanza;
+
+/* New element `name` in namespace `ns` (NULL: inherits its parent's; top level: jabber:client).
+ * NULL on out of memory. */
+struct xu_stanza *xu_stanza_new(const char *name, const char *ns);
+void xu_stanza_free(struct xu_stanza *st);
+/* Deep copy; NULL on out of memory. */
+struct xu_stanza *xu_stanza_copy(const struct xu_stanza *st);
+
+const char *xu_stanza_name(const struct xu_stanza *st);
+/* The element's namespace, resolved through its ancestors; never NULL. */
+const char *xu_stanza_ns(const struct xu_stanza *st);
+/* Attribute value or NULL. Attributes in the XML namespace are named "xml:lang" etc. */
+const char *xu_stanza_attr(const struct xu_stanza *st, const char *name);
+/* Set (or with value NULL remove) an attribute. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_stanza_set_attr(struct xu_stanza *st, const char *name, const char *value);
+/* Number of attributes and the i-th one (borrowed), for iteration. */
+size_t xu_stanza_attr_count(const struct xu_stanza *st);
+void xu_stanza_attr_at(const struct xu_stanza *st, size_t i, const char **name, const char **value);
+
+/* First child element matching name and ns (either may be NULL for "any"); NULL if none. */
+struct xu_stanza *xu_stanza_child(const struct xu_stanza *st, const char *name, const char *ns);
+/* Iteration over child elements (text nodes are skipped). */
+struct xu_stanza *xu_stanza_first(const struct xu_stanza *st);
+struct xu_stanza *xu_stanza_next(const struct xu_stanza *st);
+struct xu_stanza *xu_stanza_parent(const struct xu_stanza *st);
+
+/* Append `child` (ownership passes, also on error). Errors: XU_ERR_NOMEM, XU_ERR_USAGE. */
+enum xu_err xu_stanza_add_child(struct xu_stanza *st, struct xu_stanza *child);
+/* Create and append a child element; returns it (borrowed) or NULL on out of memory. */
+struct xu_stanza *xu_stanza_add_new(struct xu_stanza *st, const char *name, const char *ns);
+/* Append text (UTF-8, need not be NUL-terminated). Errors: XU_ERR_NOMEM. */
+enum xu_err xu_stanza_add_text(struct xu_stanza *st, const char *text, size_t len);
+/* The concatenated text children of the element (borrowed; "" when none). */
+const char *xu_stanza_text(const struct xu_stanza *st);
+/* Text of the first child `name` in `ns`, or NULL when there is no such child. */
+const char *xu_stanza_child_text(const struct xu_stanza *st, const char *name, const char *ns);
+
+/* Serialise as XML relative to the jabber:client default namespace; *out is malloc'ed and
+ * NUL-terminated. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_stanza_to_xml(const struct xu_stanza *st, char **out, size_t *len);
+
+/*
+ * Parse a sequence of top-level stanzas (e.g. the input of `xmpp-send --xml`) under the same
+ * restricted-XML rules and limits as a stream. On success *out is a malloc'ed array of *n
+ * stanzas (free each, then the array). Errors: XU_ERR_DATA (*why), XU_ERR_NOMEM.
+ */
+enum xu_err xu_stanza_parse_list(const char *data, size_t len, struct xu_stanza ***out, size_t *n,
+				 const char **why);
+
+/* ---------------------------------------------------------------- messages */
+
+/* Build <message to type id><subject/><thread/><body/></message>; subject and thread may be
+ * NULL; type is "chat", "normal" or "headline"; id NULL picks a random one.
+ * Errors: XU_ERR_NOMEM, XU_ERR_DATA (invalid UTF-8 or characters XML cannot carry). */
+enum xu_err xu_message_new(const struct xu_jid *to, const char *type, const char *body,
+			   const char *subject, const char *thread, const char *id,
+			   struct xu_stanza **out, const char **why);
+
+/* ---------------------------------------------------------------- output escaping */
+
+enum xu_esc_mode {
+	XU_ESC_LINE,     /* one record per line: LF, CR, TAB escaped as \n \r \t */
+	XU_ESC_TERMINAL, /* human text: LF kept but continuation lines indented, TAB kept */
+	XU_ESC_IDENT,    /* identifiers (nicks, names): also zero-width/default-ignorables */
+};
+/* Escape peer-controlled text for printing (controls, C1, bidi, U+2028/9, backslash).
+ * Invalid UTF-8 bytes become \xHH. *out is malloc'ed. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_escape(const char *in, size_t len, enum xu_esc_mode mode, char **out);
+/* JSON string contents (without the quotes), ASCII-safe. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_json_escape(const char *in, size_t len, char **out);
+
+/* ---------------------------------------------------------------- configuration */
+
+/* One account of the configuration file; absent values are NULL / -1. */
+struct xu_account {
+	char *name;
+	char *jid;
+	char *password;
+	char *password_file;
+	char *password_command;
+	char *host;
+	int port;            /* -1: unset */
+	int direct_tls;      /* -1: unset, 0, 1 */
+	char *cafile;
+	char *pin;
+	int insecure;        /* -1, 0, 1 */
+	int allow_plaintext; /* -1, 0, 1 */
+	char *resource;
+	char *mechanism;
+	int timeout;         /* seconds, -1: unset */
+};
+
+struct xu_config;
+
+/*
+ * Load `path`, or with NULL the default $XDG_CONFIG_HOME/xmpp-utils/config (~/.config/...).
+ * A missing default file is not an error (an empty config results); a missing explicit path
+ * is XU_ERR_NOINPUT. A file readable or writable by others that holds a password is refused
+ * (XU_ERR_CONFIG). On error *errmsg (malloc'ed) says what and where ("file:line: ...").
+ * Errors: XU_ERR_NOINPUT, XU_ERR_CONFIG, XU_ERR_IO, XU_ERR_NOMEM.
+ */
+enum xu_err xu_config_load(const char *path, struct xu_config **out, char **errmsg);
+void xu_config_free(struct xu_config *cfg);
+/* The account `name`, or with NULL the default one (the `default` key, or the only account).
+ * NULL when there is none. Borrowed. */
+const struct xu_account *xu_config_account(const struct xu_config *cfg, const char *name);
+
+/* ---------------------------------------------------------------- connections */
+
+enum xu_log_level {
+	XU_LOG_ERROR = 0,
+	XU_LOG_WARN = 1,
+	XU_LOG_INFO = 2,  /* connection steps (-v) */
+	XU_LOG_DEBUG = 3, /* the XML trace, secrets redacted (--debug) */
+};
+
+typedef void xu_log_fn(void *ctx, enum xu_log_level level, const char *msg);
+
+struct xu_conn_opts {
+	const char *jid;      /* account JID (bare or full) */
+	const char *password; /* copied and wiped on free */
+	const char *host;     /* NULL: DNS SRV, then the domain */
+	unsigned port;        /* 0: default (5222, or 5223 with direct_tls) */
+	bool direct_tls;      /* XEP-0368: TLS from the first byte */
+	const char *cafile;   /* NULL: system trust store */
+	const char *pin;      /* "sha256:BASE64" SPKI pin, or NULL */
+	bool insecure;        /* skip certificate verification (warns) */
+	bool allow_plaintext; /* accept a server without STARTTLS */
+	const char *resource; /* NULL: server-chosen */
+	const char *mechanism; /* force a SASL mechanism, or NULL */
+	unsigned timeout_ms;  /* deadline for each blocking helper (0: 30 s) */
+	xu_log_fn *log;
+	void *log_ctx;
+	enum xu_log_level log_level;
+};
+
+struct xu_conn;
+
+/* Validate options and allocate. Nothing is sent.
+ * Errors: XU_ERR_DATA (bad JID), XU_ERR_USAGE (bad pin, port), XU_ERR_NOMEM. */
+enum xu_err xu_conn_new(const struct xu_conn_opts *opts, struct xu_conn **out);
+void xu_conn_free(struct xu_conn *conn);
+/* What the last failure was, in one line (never NULL). */
+const char *xu_conn_errmsg(const struct xu_conn *conn);
+/* The bound full JID once open; NULL before. */
+const struct xu_jid *xu_conn_jid(const struct xu_conn *conn);
+
+/* Reset the deadline of the blocking helpers to now + ms. */
+void xu_conn_set_timeout(struct xu_conn *conn, unsigned ms);
+
+/* Blocking: resolve, connect, TLS, authenticate, bind, enable stream management.
+ * Errors: every network, TLS, SASL and protocol error. */
+enum xu_err xu_conn_open(struct xu_conn *conn);
+
+/* Queue a stanza (ownership passes, also on error); it is tracked until the server confirms
+ * it. Errors: XU_ERR_NOMEM, XU_ERR_TEMP (connection not open). */
+enum xu_err xu_conn_send(struct xu_conn *conn, struct xu_stanza *st);
+
+/* Blocking: until the server has confirmed every stanza sent so far (XEP-0198 <a/>, or an
+ * XEP-0199 ping answered after them). A stanza error for one of them fails with
+ * XU_ERR_REFUSED and names the recipient and condition. */
+enum xu_err xu_conn_flush(struct xu_conn *conn);
+
+/* Blocking: </stream:stream>, then a bounded wait for the server's. Never fails the run once
+ * everything is confirmed; returns the first error seen. */
+enum xu_err xu_conn_close(struct xu_conn *conn);
+
+/* Number of stanzas sent and confirmed so far. */
+uint64_t xu_conn_sent(const struct xu_conn *conn);
+uint64_t xu_conn_confirmed(const struct xu_conn *conn);
+
+/* The non-blocking core, for callers with their own poll() loop. */
+int xu_conn_fd(const struct xu_conn *conn);
+short xu_conn_events(const struct xu_conn *conn);
+/* Milliseconds until dispatch must run even without events; 0 when data is already
+ * buffered; -1 for none. */
+int xu_conn_timeout_ms(const struct xu_conn *conn);
+enum xu_err xu_conn_dispatch(struct xu_conn *conn, short revents);
+
+#endif
