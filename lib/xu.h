@@ -222,7 +222,8 @@ struct xu_conn_opts {
 
 struct xu_conn;
 
-/* Validate options and allocate. Nothing is sent.
+/* Validate options and allocate. Nothing is sent. On failure other than XU_ERR_NOMEM *out is
+ * still set, so that xu_conn_errmsg() can say why; free it.
  * Errors: XU_ERR_DATA (bad JID), XU_ERR_USAGE (bad pin, port), XU_ERR_NOMEM. */
 enum xu_err xu_conn_new(const struct xu_conn_opts *opts, struct xu_conn **out);
 void xu_conn_free(struct xu_conn *conn);

@@ -1,0 +1,433 @@
+/* common.c: shared option table, account and password resolution, diagnostics, and the one
+ * mapping from library errors to sysexits(3) exit codes. */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+struct cmd_common cmd_opts;
+const char *cmd_prog = "xmpp-utils";
+
+/* Longest password line accepted from a file or a command. */
+#define CMD_PASSWORD_MAX 4096
+
+struct poptOption cmd_common_table[] = {
+    {"jid", 'j', POPT_ARG_STRING, &cmd_opts.jid, 0, "account JID (or $XMPP_JID)", "JID"},
+    {"account", 'a', POPT_ARG_STRING, &cmd_opts.account, 0, "account from the config file", "NAME"},
+    {"password-file", 0, POPT_ARG_STRING, &cmd_opts.password_file, 0,
+     "read the password from the first line of FILE", "FILE"},
+    {"password-command", 0, POPT_ARG_STRING, &cmd_opts.password_command, 0,
+     "take the password from the first line CMD prints", "CMD"},
+    {"host", 0, POPT_ARG_STRING, &cmd_opts.host, 0, "connect to HOST instead of DNS SRV", "HOST"},
+    {"port", 'p', POPT_ARG_INT, &cmd_opts.port, 0, "port (default 5222, 5223 direct TLS)", "PORT"},
+    {"direct-tls", 0, POPT_ARG_NONE, &cmd_opts.direct_tls, 0, "TLS from the first byte (XEP-0368)",
+     NULL},
+    {"cafile", 0, POPT_ARG_STRING, &cmd_opts.cafile, 0,
+     "trust the CA certificates in FILE instead of the system's", "FILE"},
+    {"pin", 0, POPT_ARG_STRING, &cmd_opts.pin, 0, "also require this public key pin",
+     "sha256:BASE64"},
+    {"insecure", 0, POPT_ARG_NONE, &cmd_opts.insecure, 0, "do not verify the server certificate",
+     NULL},
+    {"allow-plaintext", 0, POPT_ARG_NONE, &cmd_opts.allow_plaintext, 0,
+     "accept a server that offers no STARTTLS", NULL},
+    {"resource", 'r', POPT_ARG_STRING, &cmd_opts.resource, 0, "resource to bind", "RES"},
+    {"timeout", 0, POPT_ARG_INT, &cmd_opts.timeout, 0, "deadline for each step (default 30)",
+     "SECONDS"},
+    {"mechanism", 0, POPT_ARG_STRING, &cmd_opts.mechanism, 0, "force a SASL mechanism", "MECH"},
+    {"verbose", 'v', POPT_ARG_NONE, &cmd_opts.verbose, 0, "print connection steps", NULL},
+    {"debug", 0, POPT_ARG_NONE, &cmd_opts.debug, 0, "print the XML trace (secrets redacted)", NULL},
+    {"config", 'c', POPT_ARG_STRING, &cmd_opts.config, 0,
+     "config file (default $XDG_CONFIG_HOME/xmpp-utils/config)", "FILE"},
+    {"version", 'V', POPT_ARG_NONE, NULL, 'V', "print the version and exit", NULL},
+    POPT_TABLEEND,
+};
+
+/* The exit status table: every man page's EXIT STATUS section lists exactly these. */
+static const struct cmd_exit {
+	enum xu_err err;
+	int ex;
+	int code;
+	const char *meaning;
+} cmd_exits[] = {
+    {XU_OK, EX_OK, 0, "success: the server confirmed every message"},
+    {XU_ERR_USAGE, EX_USAGE, 64, "usage error: bad option or argument"},
+    {XU_ERR_DATA, EX_DATAERR, 65, "bad input data: invalid JID, malformed XML, bad body"},
+    {XU_ERR_NOINPUT, EX_NOINPUT, 66, "an input file is missing or unreadable"},
+    {XU_ERR_NOHOST, EX_NOHOST, 68, "host not found"},
+    {XU_ERR_REFUSED, EX_UNAVAILABLE, 69, "recipient or service refused (stanza error)"},
+    {XU_ERR_INTERNAL, EX_SOFTWARE, 70, "internal error"},
+    {XU_ERR_NOMEM, EX_SOFTWARE, 70, "internal error (out of memory)"},
+    {XU_ERR_IO, EX_IOERR, 74, "I/O error"},
+    {XU_ERR_TEMP, EX_TEMPFAIL, 75, "temporary failure: connection refused or lost"},
+    {XU_ERR_TIMEOUT, EX_TEMPFAIL, 75, "temporary failure: timeout, not confirmed"},
+    {XU_ERR_PROTO, EX_PROTOCOL, 76, "protocol violation by the server"},
+    {XU_ERR_AUTH, EX_NOPERM, 77, "permission: authentication failed"},
+    {XU_ERR_TLS, EX_NOPERM, 77, "permission: certificate rejected or TLS unavailable"},
+    {XU_ERR_CONFIG, EX_CONFIG, 78, "configuration error"},
+};
+
+int cmd_exit_code(enum xu_err err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmd_exits) / sizeof(cmd_exits[0]); i++)
+		if (cmd_exits[i].err == err)
+			return cmd_exits[i].ex;
+	return EX_SOFTWARE;
+}
+
+/* Print one diagnostic line; anything that came from the peer is escaped on the way. */
+static void cmd_vprint(const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[2048];
+	char *esc = NULL;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (xu_escape(msg, strlen(msg), XU_ESC_LINE, &esc) != XU_OK)
+		esc = NULL;
+	fprintf(stderr, "%s: %s%s\n", cmd_prog, prefix, esc ? esc : msg);
+	free(esc);
+}
+
+int cmd_fail(enum xu_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmd_vprint("", fmt, ap);
+	va_end(ap);
+	return cmd_exit_code(err);
+}
+
+void cmd_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmd_vprint("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void *cmd_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p) {
+		fprintf(stderr, "%s: out of memory\n", cmd_prog);
+		exit(EX_SOFTWARE);
+	}
+	return p;
+}
+
+char *cmd_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(cmd_xmalloc(n), s, n);
+}
+
+int cmd_parse(int argc, const char **argv, const struct poptOption *table, const char *usage,
+              poptContext *ctx)
+{
+	poptContext pc;
+	int rc;
+
+	cmd_opts.timeout = 30;
+	pc = poptGetContext(cmd_prog, argc, argv, table, 0);
+	poptSetOtherOptionHelp(pc, usage);
+	while ((rc = poptGetNextOpt(pc)) > 0) {
+		if (rc == 'V') {
+			printf("%s %s\n", cmd_prog, XU_VERSION);
+			poptFreeContext(pc);
+			return -1;
+		}
+	}
+	if (rc < -1) {
+		fprintf(stderr, "%s: %s: %s (try --help)\n", cmd_prog,
+		        poptBadOption(pc, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+		poptFreeContext(pc);
+		return EX_USAGE;
+	}
+	if (cmd_opts.timeout <= 0 || cmd_opts.timeout > 86400) {
+		fprintf(stderr, "%s: --timeout must be 1..86400 seconds\n", cmd_prog);
+		poptFreeContext(pc);
+		return EX_USAGE;
+	}
+	if (cmd_opts.port < 0 || cmd_opts.port > 65535) {
+		fprintf(stderr, "%s: --port must be 1..65535\n", cmd_prog);
+		poptFreeContext(pc);
+		return EX_USAGE;
+	}
+	*ctx = pc;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- passwords */
+
+/* First line of a buffer, without its line ending; wipes the rest. */
+static char *cmd_first_line(char *buf, size_t len)
+{
+	size_t n = strcspn(buf, "\r\n");
+	char *line;
+
+	if (n > len)
+		n = len;
+	line = cmd_xmalloc(n + 1);
+	memcpy(line, buf, n);
+	line[n] = '\0';
+	gnutls_memset(buf, 0, len);
+	return line;
+}
+
+static int cmd_password_file(const char *path, char **out)
+{
+	char buf[CMD_PASSWORD_MAX + 1];
+	ssize_t r;
+	size_t len = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cmd_fail(XU_ERR_NOINPUT, "cannot read password file %s: %s", path,
+		                strerror(errno));
+	while (len < CMD_PASSWORD_MAX) {
+		r = read(fd, buf + len, CMD_PASSWORD_MAX - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return cmd_fail(XU_ERR_IO, "reading password file %s: %s", path,
+			                strerror(errno));
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = cmd_first_line(buf, len);
+	return 0;
+}
+
+static int cmd_password_command(const char *cmd, char **out)
+{
+	char buf[CMD_PASSWORD_MAX + 1];
+	size_t len = 0, r;
+	FILE *p;
+	int status;
+
+	fflush(NULL);
+	p = popen(cmd, "r");
+	if (!p)
+		return cmd_fail(XU_ERR_CONFIG, "cannot run password command: %s", strerror(errno));
+	while (len < CMD_PASSWORD_MAX && (r = fread(buf + len, 1, CMD_PASSWORD_MAX - len, p)) > 0)
+		len += r;
+	/* Drain the rest so the command does not die of SIGPIPE and fail spuriously. */
+	while (fread(buf + len, 1, 1, p) == 1)
+		;
+	status = pclose(p);
+	buf[len] = '\0';
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		gnutls_memset(buf, 0, sizeof(buf));
+		if (status != -1 && WIFEXITED(status))
+			return cmd_fail(XU_ERR_CONFIG, "password command failed (exit status %d)",
+			                WEXITSTATUS(status));
+		return cmd_fail(XU_ERR_CONFIG, "password command failed");
+	}
+	*out = cmd_first_line(buf, len);
+	return 0;
+}
+
+static int cmd_password(const struct xu_account *acct, char **out)
+{
+	const char *env = getenv("XMPP_PASSWORD");
+
+	*out = NULL;
+	if (cmd_opts.password_file)
+		return cmd_password_file(cmd_opts.password_file, out);
+	if (cmd_opts.password_command)
+		return cmd_password_command(cmd_opts.password_command, out);
+	if (env) {
+		*out = cmd_xstrdup(env);
+		return 0;
+	}
+	if (acct && acct->password) {
+		*out = cmd_xstrdup(acct->password);
+		return 0;
+	}
+	if (acct && acct->password_file)
+		return cmd_password_file(acct->password_file, out);
+	if (acct && acct->password_command)
+		return cmd_password_command(acct->password_command, out);
+	return cmd_fail(XU_ERR_CONFIG,
+	                "no password: set XMPP_PASSWORD, --password-file, --password-command or "
+	                "an account in the config file");
+}
+
+/* ---------------------------------------------------------------- accounts */
+
+static const struct xu_account *cmd_find_account(const struct xu_config *cfg, const char *jid)
+{
+	const struct xu_account *a;
+	struct xu_jid *want = NULL, *have = NULL;
+	const char *why;
+	bool same;
+
+	if (cmd_opts.account)
+		return xu_config_account(cfg, cmd_opts.account);
+	a = xu_config_account(cfg, NULL);
+	if (!jid || !a)
+		return a;
+	/* A JID from the command line or environment wins; the default account only lends
+	 * its settings when it is the same account. */
+	if (!a->jid || xu_jid_parse(jid, &want, &why) != XU_OK ||
+	    xu_jid_parse(a->jid, &have, &why) != XU_OK) {
+		xu_jid_free(want);
+		return NULL;
+	}
+	same = xu_jid_bare_equal(want, have);
+	xu_jid_free(want);
+	xu_jid_free(have);
+	return same ? a : NULL;
+}
+
+static void cmd_log(void *ctx, enum xu_log_level level, const char *msg)
+{
+	(void)ctx;
+	if (level <= XU_LOG_WARN && strncmp(msg, "warning: ", 9) == 0)
+		msg += 9;
+	if (level <= XU_LOG_WARN)
+		cmd_warn("%s", msg);
+	else
+		fprintf(stderr, "%s: %s\n", cmd_prog, msg);
+}
+
+int cmd_conn_setup(struct cmd_conn *cc)
+{
+	const struct xu_account *acct = NULL;
+	const char *jid;
+	char *errmsg = NULL;
+	enum xu_err err;
+	int rc;
+
+	memset(cc, 0, sizeof(*cc));
+	err = xu_config_load(cmd_opts.config, &cc->cfg, &errmsg);
+	if (err) {
+		rc = cmd_fail(err, "%s", errmsg ? errmsg : xu_err_str(err));
+		free(errmsg);
+		return rc;
+	}
+	jid = cmd_opts.jid ? cmd_opts.jid : getenv("XMPP_JID");
+	acct = cmd_find_account(cc->cfg, jid);
+	if (cmd_opts.account && !acct)
+		return cmd_fail(XU_ERR_CONFIG, "no account '%s' in the config file",
+		                cmd_opts.account);
+	if (!jid && acct)
+		jid = acct->jid;
+	if (!jid)
+		return cmd_fail(XU_ERR_USAGE, "no account: give --jid, set XMPP_JID, or configure "
+		                              "an account (see xmpp-utils.conf(5))");
+	rc = cmd_password(acct, &cc->password);
+	if (rc)
+		return rc;
+	cc->opts.jid = jid;
+	cc->opts.password = cc->password;
+	cc->opts.host = cmd_opts.host ? cmd_opts.host : acct ? acct->host : NULL;
+	cc->opts.port = cmd_opts.port            ? (unsigned)cmd_opts.port
+	                : acct && acct->port > 0 ? (unsigned)acct->port
+	                                         : 0;
+	cc->opts.direct_tls = cmd_opts.direct_tls || (acct && acct->direct_tls == 1);
+	cc->opts.cafile = cmd_opts.cafile ? cmd_opts.cafile : acct ? acct->cafile : NULL;
+	cc->opts.pin = cmd_opts.pin ? cmd_opts.pin : acct ? acct->pin : NULL;
+	cc->opts.insecure = cmd_opts.insecure || (acct && acct->insecure == 1);
+	cc->opts.allow_plaintext = cmd_opts.allow_plaintext || (acct && acct->allow_plaintext == 1);
+	cc->opts.resource = cmd_opts.resource ? cmd_opts.resource : acct ? acct->resource : NULL;
+	cc->opts.mechanism = cmd_opts.mechanism ? cmd_opts.mechanism
+	                     : acct             ? acct->mechanism
+	                                        : NULL;
+	cc->opts.timeout_ms = (unsigned)cmd_opts.timeout * 1000u;
+	if (acct && acct->timeout > 0 && cmd_opts.timeout == 30)
+		cc->opts.timeout_ms = (unsigned)acct->timeout * 1000u;
+	cc->opts.log = cmd_log;
+	cc->opts.log_level = cmd_opts.debug     ? XU_LOG_DEBUG
+	                     : cmd_opts.verbose ? XU_LOG_INFO
+	                                        : XU_LOG_WARN;
+	return 0;
+}
+
+void cmd_conn_free(struct cmd_conn *cc)
+{
+	if (cc->password) {
+		gnutls_memset(cc->password, 0, strlen(cc->password));
+		free(cc->password);
+	}
+	xu_config_free(cc->cfg);
+	memset(cc, 0, sizeof(*cc));
+}
+
+int cmd_connect(struct cmd_conn *cc, struct xu_conn **conn)
+{
+	enum xu_err err;
+
+	err = xu_conn_new(&cc->opts, conn);
+	if (err) {
+		int rc = cmd_fail(err, "%s", *conn ? xu_conn_errmsg(*conn) : xu_err_str(err));
+
+		xu_conn_free(*conn);
+		*conn = NULL;
+		return rc;
+	}
+	err = xu_conn_open(*conn);
+	if (err) {
+		int rc = cmd_fail(err, "%s", xu_conn_errmsg(*conn));
+
+		xu_conn_free(*conn);
+		*conn = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+int cmd_read_all(int fd, size_t max, char **out, size_t *len, const char *what)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = cmd_xmalloc(cap + 1);
+	ssize_t r;
+
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max) {
+				free(buf);
+				return cmd_fail(XU_ERR_DATA, "%s is larger than %zu bytes", what,
+				                max);
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			buf = realloc(buf, cap + 1);
+			if (!buf)
+				return cmd_fail(XU_ERR_NOMEM, "out of memory");
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return cmd_fail(XU_ERR_IO, "reading %s: %s", what, strerror(errno));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* common.h: what every xmpp-utils command shares: options, account, password, diagnostics,
+ * and the one table from library errors to exit codes. */
+#ifndef XU_CMD_COMMON_H
+#define XU_CMD_COMMON_H
+
+#include "xu.h"
+
+#include <popt.h>
+#include <stdarg.h>
+
+/* The connection options common to every command, filled by popt. */
+struct cmd_common {
+	char *jid;
+	char *account;
+	char *password_file;
+	char *password_command;
+	char *host;
+	int port;
+	int direct_tls;
+	char *cafile;
+	char *pin;
+	int insecure;
+	int allow_plaintext;
+	char *resource;
+	int timeout;
+	char *mechanism;
+	int verbose;
+	int debug;
+	char *config;
+};
+
+extern struct cmd_common cmd_opts;
+extern struct poptOption cmd_common_table[];
+extern const char *cmd_prog;
+
+/* Everything a command needs to connect, resolved from options, environment and config. */
+struct cmd_conn {
+	struct xu_conn_opts opts;
+	char *password; /* wiped and freed by cmd_conn_free */
+	struct xu_config *cfg;
+};
+
+/* Exit code for a library error (the one mapping; man pages list the same table). */
+int cmd_exit_code(enum xu_err err);
+
+/* Print "prog: message" on stderr, return the exit code of err. */
+int cmd_fail(enum xu_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "prog: warning: message" on stderr. */
+void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse argv with the command's table (which includes cmd_common_table). On success *ctx holds
+ * the leftover arguments; on failure the exit code (64) is returned after the message; -1
+ * means the run is complete (--version) and the command exits 0. The
+ * caller frees *ctx with poptFreeContext. `usage` is the one-line synopsis after the name. */
+int cmd_parse(int argc, const char **argv, const struct poptOption *table, const char *usage,
+              poptContext *ctx);
+
+/* Resolve account, JID, password and connection options. Returns 0 or an exit code (after
+ * printing the message). */
+int cmd_conn_setup(struct cmd_conn *cc);
+void cmd_conn_free(struct cmd_conn *cc);
+
+/* Open a connection with cc's options; 0 or an exit code (message printed). */
+int cmd_connect(struct cmd_conn *cc, struct xu_conn **conn);
+
+/* Read all of a file descriptor (capped). Returns 0 or an exit code (message printed). */
+int cmd_read_all(int fd, size_t max, char **out, size_t *len, const char *what);
+
+void *cmd_xmalloc(size_t n);
+char *cmd_xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,422 @@
+/* send.c: xmpp-send: deliver messages and exit 0 only when the server has every one.
+ *
+ * usage: xmpp-send [OPTIONS] JID... [-m TEXT]
+ * Body from -m, or all of stdin; --lines sends each stdin line as it arrives; --xml sends raw
+ * stanzas from stdin. Delivery is confirmed by XEP-0198 acks or an XEP-0199 ping answered
+ * after the last message (RFC 6120 §10.1: the server handles a stream in order).
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+/* Stdin as one message: the server's stanza limit bounds it far below this anyway. */
+#define SEND_MAX_INPUT (16u * 1024 * 1024)
+#define SEND_MAX_LINE (1024u * 1024)
+
+static struct {
+	char *message;
+	int lines;
+	char *type;
+	char *subject;
+	char *thread;
+	int xml;
+	int dry_run;
+} send_opts;
+
+static struct poptOption send_table[] = {
+    {"message", 'm', POPT_ARG_STRING, &send_opts.message, 0, "message text (default: read stdin)",
+     "TEXT"},
+    {"lines", 0, POPT_ARG_NONE, &send_opts.lines, 0,
+     "send each line of stdin as its own message, as it arrives", NULL},
+    {"type", 't', POPT_ARG_STRING, &send_opts.type, 0,
+     "message type: chat, normal or headline (default chat)", "TYPE"},
+    {"subject", 's', POPT_ARG_STRING, &send_opts.subject, 0, "message subject", "TEXT"},
+    {"thread", 0, POPT_ARG_STRING, &send_opts.thread, 0, "thread identifier", "ID"},
+    {"xml", 0, POPT_ARG_NONE, &send_opts.xml, 0,
+     "stdin holds raw stanzas to send (checked before sending)", NULL},
+    {"dry-run", 'n', POPT_ARG_NONE, &send_opts.dry_run, 0,
+     "print the stanzas that would be sent, do not connect", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, cmd_common_table, 0, "Connection options:", NULL},
+    POPT_AUTOHELP POPT_TABLEEND,
+};
+
+struct send_job {
+	struct xu_jid **to;
+	size_t nto;
+	struct xu_stanza **stanzas; /* prepared up front (not with --lines) */
+	size_t nstanzas;
+};
+
+/* One stanza per line on stdout: newlines inside text become character references. */
+static int send_print(const struct xu_stanza *st)
+{
+	char *xml;
+	size_t len, i;
+	enum xu_err err;
+
+	err = xu_stanza_to_xml(st, &xml, &len);
+	if (err)
+		return cmd_fail(err, "cannot serialise a stanza: %s", xu_err_str(err));
+	for (i = 0; i < len; i++) {
+		if (xml[i] == '\n')
+			fputs("&#10;", stdout);
+		else if (xml[i] == '\r')
+			fputs("&#13;", stdout);
+		else
+			putchar(xml[i]);
+	}
+	putchar('\n');
+	free(xml);
+	if (fflush(stdout) != 0)
+		return cmd_fail(XU_ERR_IO, "writing to stdout: %s", strerror(errno));
+	return 0;
+}
+
+/* Build one message per recipient for body and append them to the job. */
+static int send_build(struct send_job *job, const char *body, const char *where)
+{
+	size_t i;
+
+	for (i = 0; i < job->nto; i++) {
+		struct xu_stanza *m;
+		const char *why = NULL;
+		enum xu_err err;
+
+		err = xu_message_new(job->to[i], send_opts.type, body, send_opts.subject,
+		                     send_opts.thread, NULL, &m, &why);
+		if (err)
+			return cmd_fail(err, "%s%s%s", where, where[0] ? ": " : "",
+			                why ? why : xu_err_str(err));
+		job->stanzas = realloc(job->stanzas, (job->nstanzas + 1) * sizeof(*job->stanzas));
+		if (!job->stanzas)
+			return cmd_fail(XU_ERR_NOMEM, "out of memory");
+		job->stanzas[job->nstanzas++] = m;
+	}
+	return 0;
+}
+
+static void send_job_free(struct send_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->nto; i++)
+		xu_jid_free(job->to[i]);
+	free(job->to);
+	for (i = 0; i < job->nstanzas; i++)
+		xu_stanza_free(job->stanzas[i]);
+	free(job->stanzas);
+}
+
+static int send_recipients(poptContext pc, struct send_job *job)
+{
+	const char *arg;
+
+	while ((arg = poptGetArg(pc)) != NULL) {
+		const char *why = NULL;
+		struct xu_jid *j;
+		enum xu_err err = xu_jid_parse(arg, &j, &why);
+
+		if (err)
+			return cmd_fail(err, "invalid recipient JID '%s': %s", arg,
+			                why ? why : xu_err_str(err));
+		job->to = realloc(job->to, (job->nto + 1) * sizeof(*job->to));
+		if (!job->to)
+			return cmd_fail(XU_ERR_NOMEM, "out of memory");
+		job->to[job->nto++] = j;
+	}
+	return 0;
+}
+
+/* The body: -m, or all of stdin without one trailing newline (as $(...) would). */
+static int send_body(char **body)
+{
+	size_t len;
+	int rc;
+
+	if (send_opts.message) {
+		*body = cmd_xstrdup(send_opts.message);
+		return 0;
+	}
+	rc = cmd_read_all(STDIN_FILENO, SEND_MAX_INPUT, body, &len, "standard input");
+	if (rc)
+		return rc;
+	if (len > 0 && (*body)[len - 1] == '\n')
+		(*body)[--len] = '\0';
+	if (len > 0 && (*body)[len - 1] == '\r')
+		(*body)[--len] = '\0';
+	if (strlen(*body) != len) {
+		free(*body);
+		return cmd_fail(XU_ERR_DATA, "standard input holds a NUL byte");
+	}
+	return 0;
+}
+
+static int send_xml_input(struct send_job *job)
+{
+	char *data;
+	size_t len;
+	const char *why = NULL;
+	enum xu_err err;
+	int rc;
+
+	rc = cmd_read_all(STDIN_FILENO, SEND_MAX_INPUT, &data, &len, "standard input");
+	if (rc)
+		return rc;
+	err = xu_stanza_parse_list(data, len, &job->stanzas, &job->nstanzas, &why);
+	free(data);
+	if (err)
+		return cmd_fail(err, "--xml input: %s", why ? why : xu_err_str(err));
+	if (job->nstanzas == 0)
+		return cmd_fail(XU_ERR_DATA, "--xml input holds no stanza");
+	return 0;
+}
+
+/* Report how far we got when the run fails: nothing is lost silently. */
+static int send_failed(struct xu_conn *conn, enum xu_err err)
+{
+	uint64_t sent = xu_conn_sent(conn), ok = xu_conn_confirmed(conn);
+
+	if (sent > ok && err != XU_ERR_REFUSED)
+		return cmd_fail(err, "%s (%llu of %llu stanzas confirmed by the server)",
+		                xu_conn_errmsg(conn), (unsigned long long)ok,
+		                (unsigned long long)sent);
+	return cmd_fail(err, "%s", xu_conn_errmsg(conn));
+}
+
+static int send_all(struct xu_conn *conn, struct send_job *job)
+{
+	enum xu_err err = XU_OK;
+	size_t i;
+
+	for (i = 0; i < job->nstanzas && !err; i++) {
+		err = xu_conn_send(conn, job->stanzas[i]);
+		job->stanzas[i] = NULL;
+	}
+	if (!err)
+		err = xu_conn_flush(conn);
+	if (err) {
+		int rc = send_failed(conn, err);
+
+		xu_conn_close(conn);
+		return rc;
+	}
+	err = xu_conn_close(conn);
+	if (err)
+		return cmd_fail(err, "%s", xu_conn_errmsg(conn));
+	return 0;
+}
+
+/* --lines: send each complete line of buf[0..*len), keep the partial tail. */
+static int send_lines_chunk(struct xu_conn *conn, struct send_job *job, char *buf, size_t *len,
+                            bool eof, unsigned long *lineno, bool *sent_any)
+{
+	size_t start = 0, i, n, k;
+	int rc;
+
+	for (i = 0; i <= *len; i++) {
+		if (i < *len && buf[i] != '\n')
+			continue;
+		if (i == *len && (!eof || i == start))
+			break;
+		n = i - start;
+		if (n > 0 && buf[start + n - 1] == '\r')
+			n--;
+		buf[start + n] = '\0';
+		(*lineno)++;
+		if (n > 0) {
+			char where[48];
+
+			if (memchr(buf + start, '\0', n))
+				return cmd_fail(XU_ERR_DATA, "line %lu holds a NUL byte", *lineno);
+			snprintf(where, sizeof(where), "line %lu", *lineno);
+			rc = send_build(job, buf + start, where);
+			if (rc)
+				return rc;
+			for (k = 0; k < job->nstanzas; k++) {
+				struct xu_stanza *st = job->stanzas[k];
+
+				job->stanzas[k] = NULL;
+				if (conn) {
+					if (xu_conn_send(conn, st) != XU_OK)
+						return -1;
+				} else {
+					rc = send_print(st);
+					xu_stanza_free(st);
+					if (rc)
+						return rc;
+				}
+			}
+			job->nstanzas = 0;
+			*sent_any = true;
+		}
+		start = i + 1;
+	}
+	if (start > *len)
+		start = *len;
+	memmove(buf, buf + start, *len - start);
+	*len -= start;
+	return 0;
+}
+
+/* --lines: stdin and the connection in one poll() loop, so the server's pings and acks are
+ * answered while stdin is idle for days; each batch of lines is confirmed before reading on. */
+static int send_lines(struct xu_conn *conn, struct send_job *job)
+{
+	char *buf = cmd_xmalloc(SEND_MAX_LINE + 1);
+	size_t len = 0;
+	unsigned long lineno = 0;
+	bool eof = false, pending = false;
+	enum xu_err err = XU_OK;
+	int rc = 0;
+
+	while (!eof) {
+		struct pollfd pfd[2] = {{STDIN_FILENO, POLLIN, 0}, {-1, 0, 0}};
+		ssize_t r;
+		int nfd = 1;
+
+		if (conn) {
+			pfd[1].fd = xu_conn_fd(conn);
+			pfd[1].events = xu_conn_events(conn);
+			nfd = 2;
+		}
+		if (poll(pfd, (nfds_t)nfd, conn ? xu_conn_timeout_ms(conn) : -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = cmd_fail(XU_ERR_IO, "poll: %s", strerror(errno));
+			break;
+		}
+		if (conn && (pfd[1].revents || xu_conn_timeout_ms(conn) == 0)) {
+			err = xu_conn_dispatch(conn, pfd[1].revents);
+			if (err)
+				break;
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (len == SEND_MAX_LINE) {
+			rc = cmd_fail(XU_ERR_DATA, "line %lu is longer than %u bytes", lineno + 1,
+			              SEND_MAX_LINE);
+			break;
+		}
+		r = read(STDIN_FILENO, buf + len, SEND_MAX_LINE - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = cmd_fail(XU_ERR_IO, "reading standard input: %s", strerror(errno));
+			break;
+		}
+		eof = r == 0;
+		len += (size_t)r;
+		rc = send_lines_chunk(conn, job, buf, &len, eof, &lineno, &pending);
+		if (rc)
+			break;
+		if (conn && pending) {
+			xu_conn_set_timeout(conn, (unsigned)cmd_opts.timeout * 1000u);
+			err = xu_conn_flush(conn);
+			if (err)
+				break;
+			pending = false;
+		}
+	}
+	free(buf);
+	if (!conn)
+		return rc > 0 ? rc : 0;
+	if (err || rc < 0) {
+		rc = send_failed(conn, err ? err : XU_ERR_TEMP);
+		xu_conn_close(conn);
+		return rc;
+	}
+	if (rc) {
+		xu_conn_close(conn);
+		return rc;
+	}
+	xu_conn_set_timeout(conn, (unsigned)cmd_opts.timeout * 1000u);
+	err = xu_conn_close(conn);
+	return err ? cmd_fail(err, "%s", xu_conn_errmsg(conn)) : 0;
+}
+
+static int send_check_usage(struct send_job *job)
+{
+	if (send_opts.xml && (job->nto || send_opts.message || send_opts.lines ||
+	                      send_opts.subject || send_opts.thread || send_opts.type))
+		return cmd_fail(XU_ERR_USAGE, "--xml takes the stanzas from stdin: no JIDs, -m, "
+		                              "--lines, --type, --subject or --thread");
+	if (!send_opts.xml && job->nto == 0)
+		return cmd_fail(XU_ERR_USAGE, "no recipient (usage: xmpp-send [OPTIONS] JID... "
+		                              "[-m TEXT])");
+	if (send_opts.lines && send_opts.message)
+		return cmd_fail(XU_ERR_USAGE, "--lines reads stdin: it does not go with -m");
+	if (send_opts.type && strcmp(send_opts.type, "chat") != 0 &&
+	    strcmp(send_opts.type, "normal") != 0 && strcmp(send_opts.type, "headline") != 0)
+		return cmd_fail(XU_ERR_USAGE, "--type must be chat, normal or headline");
+	return 0;
+}
+
+static int send_run(poptContext pc)
+{
+	struct send_job job;
+	struct cmd_conn cc;
+	struct xu_conn *conn = NULL;
+	char *body = NULL;
+	size_t i;
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	memset(&cc, 0, sizeof(cc));
+	rc = send_recipients(pc, &job);
+	if (!rc)
+		rc = send_check_usage(&job);
+	if (rc)
+		goto out;
+	if (send_opts.xml) {
+		rc = send_xml_input(&job);
+	} else if (!send_opts.lines) {
+		rc = send_body(&body);
+		if (!rc && !*body)
+			rc = cmd_fail(XU_ERR_DATA, "empty message (nothing on stdin, or -m '')");
+		if (!rc)
+			rc = send_build(&job, body, "");
+	}
+	if (rc)
+		goto out;
+	if (send_opts.dry_run) {
+		if (send_opts.lines) {
+			rc = send_lines(NULL, &job);
+			goto out;
+		}
+		for (i = 0; i < job.nstanzas && !rc; i++)
+			rc = send_print(job.stanzas[i]);
+		goto out;
+	}
+	rc = cmd_conn_setup(&cc);
+	if (!rc)
+		rc = cmd_connect(&cc, &conn);
+	if (rc)
+		goto out;
+	rc = send_opts.lines ? send_lines(conn, &job) : send_all(conn, &job);
+out:
+	xu_conn_free(conn);
+	cmd_conn_free(&cc);
+	send_job_free(&job);
+	free(body);
+	return rc;
+}
+
+int main(int argc, const char **argv)
+{
+	poptContext pc;
+	int rc;
+
+	cmd_prog = "xmpp-send";
+	rc = cmd_parse(argc, argv, send_table, "JID... [-m TEXT]  (body from -m, or stdin)", &pc);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	rc = send_run(pc);
+	poptFreeContext(pc);
+	return rc;
+}

@@ -1,0 +1,96 @@
+/* conn-int.h: the seams between the connection core and its transport, TLS and SASL parts. */
+#ifndef XU_CONN_INT_H
+#define XU_CONN_INT_H
+
+#include "xu-int.h"
+
+/* ---------------------------------------------------------------- net.c */
+
+/* Milliseconds on the monotonic clock. */
+int64_t xu_now_ms(void);
+
+struct xu_net_target {
+	const char *host; /* name or address to connect to */
+	uint16_t port;
+	bool direct_tls;
+};
+
+/*
+ * Resolve and connect, trying SRV targets (or host/port when given) in order, each address of
+ * each target, until one answers or the deadline passes. *fd is non-blocking, TCP_NODELAY.
+ * *direct_tls says whether the chosen target wants TLS from the first byte.
+ * Errors: XU_ERR_NOHOST, XU_ERR_TEMP (refused/unreachable), XU_ERR_TIMEOUT, XU_ERR_NOMEM;
+ * the message goes to errbuf.
+ */
+enum xu_err xu_net_connect(const char *domain_ascii, const char *host, unsigned port,
+                           bool want_direct_tls, int64_t deadline, int *fd, bool *direct_tls,
+                           char *errbuf, size_t errlen, xu_log_fn *log, void *log_ctx,
+                           enum xu_log_level level);
+
+/* ---------------------------------------------------------------- tls.c */
+
+struct xu_tls;
+
+struct xu_tls_params {
+	const char *domain;       /* ASCII name the certificate must match (the JID's domain) */
+	const char *cafile;       /* NULL: system store */
+	const unsigned char *pin; /* 32-byte SHA-256 of the SPKI, or NULL */
+	bool insecure;
+	bool alpn; /* offer ALPN xmpp-client (direct TLS) */
+};
+
+/* Errors: XU_ERR_NOINPUT (cafile), XU_ERR_TLS, XU_ERR_NOMEM; message in errbuf. */
+enum xu_err xu_tls_new(int fd, const struct xu_tls_params *p, struct xu_tls **out, char *errbuf,
+                       size_t errlen);
+void xu_tls_free(struct xu_tls *t);
+/* Drive the handshake; *done when finished, otherwise poll for xu_tls_events.
+ * Errors: XU_ERR_TLS (certificate or handshake failure, named in errbuf), XU_ERR_TEMP. */
+enum xu_err xu_tls_handshake(struct xu_tls *t, bool *done, char *errbuf, size_t errlen);
+/* POLLIN or POLLOUT: what the last interrupted call waits for. */
+short xu_tls_events(const struct xu_tls *t);
+/* Read up to cap bytes; *n == 0 means "would block". Errors: XU_ERR_TEMP (closed/reset). */
+enum xu_err xu_tls_read(struct xu_tls *t, void *buf, size_t cap, size_t *n, char *errbuf,
+                        size_t errlen);
+/* Write; *n may be less than len (0: would block, retry with the same data). */
+enum xu_err xu_tls_write(struct xu_tls *t, const void *buf, size_t len, size_t *n, char *errbuf,
+                         size_t errlen);
+/* Decrypted bytes waiting inside GnuTLS (poll() cannot see them). */
+size_t xu_tls_pending(const struct xu_tls *t);
+/* Best-effort close_notify, never blocks. */
+void xu_tls_bye(struct xu_tls *t);
+/* Protocol version in use, e.g. "TLS1.3", and whether it is 1.3. */
+const char *xu_tls_version(const struct xu_tls *t);
+bool xu_tls_is13(const struct xu_tls *t);
+/* Channel binding data of `type` ("tls-exporter", "tls-server-end-point", "tls-unique").
+ * *data is malloc'ed. Errors: XU_ERR_TLS (unavailable). */
+enum xu_err xu_tls_cb(struct xu_tls *t, const char *type, unsigned char **data, size_t *len);
+
+/* ---------------------------------------------------------------- sasl.c */
+
+struct xu_sasl;
+
+struct xu_sasl_params {
+	const char *authcid;        /* prepared localpart */
+	const char *password;       /* as given */
+	const char *force;          /* --mechanism or NULL */
+	bool tls;                   /* the stream is encrypted (PLAIN allowed) */
+	struct xu_tls *tls_session; /* for channel binding, or NULL */
+};
+
+/* Choose the strongest mechanism offered in <mechanisms/> (and XEP-0440 channel bindings in
+ * `features`) and build the <auth/> element. Errors: XU_ERR_AUTH (nothing usable), XU_ERR_NOMEM,
+ * XU_ERR_USAGE (forced mechanism unknown). Message in errbuf. */
+enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza *features,
+                          struct xu_sasl **out, struct xu_stanza **auth, char *errbuf,
+                          size_t errlen);
+/* Answer a <challenge/>: *reply is the <response/> to send. */
+enum xu_err xu_sasl_challenge(struct xu_sasl *s, const struct xu_stanza *challenge,
+                              struct xu_stanza **reply, char *errbuf, size_t errlen);
+/* Check a <success/> (the server signature for SCRAM). Errors: XU_ERR_PROTO, XU_ERR_AUTH. */
+enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, char *errbuf,
+                            size_t errlen);
+/* The mechanism in use, e.g. "SCRAM-SHA-1-PLUS". */
+const char *xu_sasl_mechanism(const struct xu_sasl *s);
+void xu_sasl_free(struct xu_sasl *s);
+
+#endif

@@ -1,0 +1,1300 @@
+/* conn.c: the non-blocking connection core (RFC 6120 §4-§7, XEP-0198, XEP-0199) and the
+ * blocking helpers built on it: negotiation, sending with confirmation, closing. */
+#include "conn-int.h"
+
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum conn_state {
+	CONN_NEW,
+	CONN_TLS,      /* TLS handshake (direct TLS or after <proceed/>) */
+	CONN_STREAM,   /* our header is out; waiting for the server's header and features */
+	CONN_STARTTLS, /* waiting for <proceed/> */
+	CONN_SASL,     /* waiting for a challenge or the outcome */
+	CONN_BIND,     /* bind, session and SM enable in flight */
+	CONN_READY,
+	CONN_CLOSING, /* our </stream:stream> is out */
+	CONN_CLOSED,
+	CONN_FAILED,
+};
+
+/* A stanza we sent, kept until it is confirmed, and a while after so that a late error
+ * bounce can still be matched to its recipient. */
+struct conn_track {
+	char *id;
+	char *to;
+	uint64_t seq; /* 1-based position among the stanzas counted since READY */
+};
+
+/* Confirmed entries kept for late error matching; unconfirmed ones are never dropped. */
+#define CONN_TRACK_KEEP 1024
+#define CONN_READ_CHUNK 16384
+/* The server closes its stream promptly after ours; this bounds a server that does not. */
+#define CONN_CLOSE_WAIT_MS 3000
+#define CONN_MAX_STANZA_CAP (16u * 1024 * 1024)
+
+struct xu_conn {
+	/* options */
+	struct xu_jid *jid;
+	char *password;
+	char *host;
+	unsigned port;
+	bool want_direct_tls;
+	char *cafile;
+	unsigned char pin[32];
+	bool has_pin;
+	bool insecure;
+	bool allow_plaintext;
+	char *resource;
+	char *mechanism;
+	unsigned timeout_ms;
+	xu_log_fn *log;
+	void *log_ctx;
+	enum xu_log_level log_level;
+
+	/* transport */
+	int fd;
+	struct xu_tls *tls;
+	bool tls_active;
+	bool direct_tls;
+	struct xu_xml *xml;
+	struct xu_buf out;
+	bool eof;
+
+	enum conn_state state;
+	int64_t deadline;
+	enum xu_err err;
+	char errmsg[512];
+
+	/* negotiation */
+	struct xu_sasl *sasl;
+	bool authenticated;
+	bool proceed_seen;
+	char *bind_id;
+	char *session_id;
+	struct xu_jid *bound;
+	bool sm_requested;
+	bool sm_enabled;
+	size_t max_out; /* XEP-0478: what the server accepts, 0 unknown */
+
+	/* confirmation */
+	uint64_t seq;       /* stanzas sent since READY */
+	uint64_t confirmed; /* of those, how many the server confirmed */
+	uint32_t sm_in;     /* stanzas received since <enabled/> (XEP-0198 h) */
+	bool r_sent;        /* an <r/> is outstanding */
+	char *ping_id;
+	uint64_t ping_covers;
+	struct conn_track *track;
+	size_t ntrack;
+	size_t track_cap;
+	unsigned refused;
+	char refusal[512];
+	bool server_closed;
+};
+
+/* ---------------------------------------------------------------- errors and logging */
+
+static void conn_log(struct xu_conn *c, enum xu_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void conn_log(struct xu_conn *c, enum xu_log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!c->log || level > c->log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->log(c->log_ctx, level, msg);
+}
+
+/* Record the first failure; the connection is unusable afterwards. */
+static enum xu_err conn_fail(struct xu_conn *c, enum xu_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum xu_err conn_fail(struct xu_conn *c, enum xu_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err)
+		return c->err;
+	va_start(ap, fmt);
+	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
+	va_end(ap);
+	c->err = err;
+	c->state = CONN_FAILED;
+	return err;
+}
+
+const char *xu_conn_errmsg(const struct xu_conn *c)
+{
+	if (c->err)
+		return c->errmsg;
+	if (c->refused)
+		return c->refusal;
+	return "no error";
+}
+
+/* The XML trace, with SASL payloads (which carry or derive from the password) redacted. */
+static void conn_trace(struct xu_conn *c, const char *dir, const struct xu_stanza *st)
+{
+	struct xu_stanza *copy = NULL;
+	char *xml = NULL;
+	size_t len;
+
+	if (!c->log || c->log_level < XU_LOG_DEBUG)
+		return;
+	if (strcmp(xu_stanza_ns(st), XU_NS_SASL) == 0 && *xu_stanza_text(st)) {
+		copy = xu_stanza_new(xu_stanza_name(st), XU_NS_SASL);
+		if (copy) {
+			size_t i;
+			const char *n, *v;
+
+			for (i = 0; i < xu_stanza_attr_count(st); i++) {
+				xu_stanza_attr_at(st, i, &n, &v);
+				xu_stanza_set_attr(copy, n, v);
+			}
+			xu_stanza_add_text(copy, "[redacted]", 10);
+		}
+		st = copy;
+	}
+	if (st && xu_stanza_to_xml(st, &xml, &len) == XU_OK)
+		conn_log(c, XU_LOG_DEBUG, "%s %s", dir, xml);
+	free(xml);
+	xu_stanza_free(copy);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static enum xu_err conn_pump(struct xu_conn *c)
+{
+	size_t n;
+	ssize_t w;
+	enum xu_err err;
+
+	while (c->out.len > 0) {
+		if (c->tls_active) {
+			err = xu_tls_write(c->tls, c->out.data, c->out.len, &n, c->errmsg,
+			                   sizeof(c->errmsg));
+			if (err)
+				return conn_fail(c, err, "%s", c->errmsg);
+		} else {
+			w = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+				w = 0;
+			if (w < 0)
+				return conn_fail(c, XU_ERR_TEMP, "connection lost: %s",
+				                 strerror(errno));
+			n = (size_t)w;
+		}
+		if (n == 0)
+			break;
+		xu_buf_consume(&c->out, n);
+	}
+	return XU_OK;
+}
+
+static enum xu_err conn_write_raw(struct xu_conn *c, const char *s)
+{
+	if (xu_buf_adds(&c->out, s) != XU_OK)
+		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	conn_log(c, XU_LOG_DEBUG, "SEND %s", s);
+	return XU_OK;
+}
+
+static enum xu_err conn_write(struct xu_conn *c, const struct xu_stanza *st)
+{
+	size_t before = c->out.len;
+	enum xu_err err;
+
+	err = xu_stanza_write(st, XU_NS_CLIENT, &c->out);
+	if (err)
+		return conn_fail(c, err, "cannot serialise a stanza: %s", xu_err_str(err));
+	if (c->max_out && c->out.len - before > c->max_out) {
+		c->out.len = before;
+		c->out.data[before] = '\0';
+		return conn_fail(c, XU_ERR_DATA,
+		                 "stanza of %zu bytes exceeds the server's limit of %zu bytes",
+		                 c->out.len - before, c->max_out);
+	}
+	conn_trace(c, "SEND", st);
+	return XU_OK;
+}
+
+static enum xu_err conn_send_header(struct xu_conn *c)
+{
+	char hdr[1200];
+
+	/* RFC 6120 §4.7.1: 'from' only once the stream is encrypted. */
+	snprintf(hdr, sizeof(hdr),
+	         "<?xml version='1.0'?><stream:stream to='%s'%s%s%s version='1.0' "
+	         "xml:lang='en' xmlns='jabber:client' "
+	         "xmlns:stream='http://etherx.jabber.org/streams'>",
+	         xu_jid_domain(c->jid), c->tls_active ? " from='" : "",
+	         c->tls_active ? xu_jid_bare(c->jid) : "", c->tls_active ? "'" : "");
+	c->state = CONN_STREAM;
+	return conn_write_raw(c, hdr);
+}
+
+/* ---------------------------------------------------------------- tracking and confirmation */
+
+static bool conn_is_stanza(const struct xu_stanza *st)
+{
+	const char *n = xu_stanza_name(st);
+
+	return strcmp(xu_stanza_ns(st), XU_NS_CLIENT) == 0 &&
+	       (strcmp(n, "message") == 0 || strcmp(n, "presence") == 0 || strcmp(n, "iq") == 0);
+}
+
+static void conn_track_drop_old(struct xu_conn *c)
+{
+	size_t drop = 0, i;
+
+	while (drop < c->ntrack && c->ntrack - drop > CONN_TRACK_KEEP &&
+	       c->track[drop].seq <= c->confirmed)
+		drop++;
+	if (!drop)
+		return;
+	for (i = 0; i < drop; i++) {
+		free(c->track[i].id);
+		free(c->track[i].to);
+	}
+	memmove(c->track, c->track + drop, (c->ntrack - drop) * sizeof(*c->track));
+	c->ntrack -= drop;
+}
+
+static enum xu_err conn_track_add(struct xu_conn *c, const struct xu_stanza *st)
+{
+	struct conn_track *t;
+	const char *id = xu_stanza_attr(st, "id"), *to = xu_stanza_attr(st, "to");
+
+	conn_track_drop_old(c);
+	if (c->ntrack == c->track_cap) {
+		size_t cap = c->track_cap ? c->track_cap * 2 : 64;
+
+		t = realloc(c->track, cap * sizeof(*t));
+		if (!t)
+			return XU_ERR_NOMEM;
+		c->track = t;
+		c->track_cap = cap;
+	}
+	t = &c->track[c->ntrack];
+	t->id = id ? strdup(id) : NULL;
+	t->to = strdup(to ? to : xu_jid_domain(c->jid));
+	t->seq = c->seq;
+	if ((id && !t->id) || !t->to) {
+		free(t->id);
+		free(t->to);
+		return XU_ERR_NOMEM;
+	}
+	c->ntrack++;
+	return XU_OK;
+}
+
+static const struct conn_track *conn_track_find(const struct xu_conn *c, const char *id)
+{
+	size_t i;
+
+	if (!id)
+		return NULL;
+	for (i = c->ntrack; i-- > 0;)
+		if (c->track[i].id && strcmp(c->track[i].id, id) == 0)
+			return &c->track[i];
+	return NULL;
+}
+
+/* "condition (text)" of a stanza or stream error element, escaped for one line. */
+static void conn_describe_error(const struct xu_stanza *err, const char *ns, char *buf, size_t len)
+{
+	struct xu_stanza *c;
+	const char *cond = "undefined-condition", *text = NULL;
+	char *esc = NULL;
+
+	for (c = err ? xu_stanza_first(err) : NULL; c; c = xu_stanza_next(c)) {
+		if (strcmp(xu_stanza_ns(c), ns) != 0)
+			continue;
+		if (strcmp(xu_stanza_name(c), "text") == 0)
+			text = xu_stanza_text(c);
+		else
+			cond = xu_stanza_name(c);
+	}
+	if (text && *text && xu_escape(text, strlen(text), XU_ESC_LINE, &esc) == XU_OK)
+		snprintf(buf, len, "%s (%s)", cond, esc);
+	else
+		snprintf(buf, len, "%s", cond);
+	free(esc);
+}
+
+static void conn_refusal(struct xu_conn *c, const struct conn_track *t, const struct xu_stanza *st)
+{
+	char why[400];
+	char *to = NULL;
+
+	conn_describe_error(xu_stanza_child(st, "error", NULL), XU_NS_STANZAS, why, sizeof(why));
+	if (xu_escape(t->to, strlen(t->to), XU_ESC_LINE, &to) != XU_OK)
+		to = NULL;
+	conn_log(c, XU_LOG_INFO, "refused: %s to %s: %s", xu_stanza_name(st), to ? to : "?", why);
+	if (c->refused++ == 0)
+		snprintf(c->refusal, sizeof(c->refusal), "%s to %s refused: %s", xu_stanza_name(st),
+		         to ? to : "?", why);
+	free(to);
+}
+
+/* XEP-0198 §4: h counts modulo 2^32 and never goes backwards or past what we sent. */
+static enum xu_err conn_handle_ack(struct xu_conn *c, const struct xu_stanza *a)
+{
+	const char *hs = xu_stanza_attr(a, "h");
+	char *end;
+	unsigned long long h;
+	uint32_t outstanding, unacked;
+
+	errno = 0;
+	h = hs ? strtoull(hs, &end, 10) : 0;
+	if (!hs || !*hs || *end || errno || h > UINT32_MAX || *hs == '-' || *hs == '+')
+		return conn_fail(c, XU_ERR_PROTO, "server sent an invalid ack h='%s'",
+		                 hs ? hs : "");
+	c->r_sent = false;
+	outstanding = (uint32_t)(c->seq - c->confirmed);
+	unacked = (uint32_t)((uint32_t)c->seq - (uint32_t)h);
+	if (unacked > outstanding)
+		return conn_fail(c, XU_ERR_PROTO,
+		                 "server acknowledged %llu stanzas but we sent %llu", h,
+		                 (unsigned long long)c->seq);
+	c->confirmed = c->seq - unacked;
+	return XU_OK;
+}
+
+/* ---------------------------------------------------------------- negotiation */
+
+static enum xu_err conn_start_tls(struct xu_conn *c)
+{
+	struct xu_tls_params p;
+	enum xu_err err;
+
+	memset(&p, 0, sizeof(p));
+	p.domain = xu_jid_domain_ascii(c->jid);
+	p.cafile = c->cafile;
+	p.pin = c->has_pin ? c->pin : NULL;
+	p.insecure = c->insecure;
+	p.alpn = c->direct_tls;
+	err = xu_tls_new(c->fd, &p, &c->tls, c->errmsg, sizeof(c->errmsg));
+	if (err)
+		return conn_fail(c, err, "%s", c->errmsg);
+	c->tls_active = true;
+	c->state = CONN_TLS;
+	conn_log(c, XU_LOG_INFO, "TLS handshake with %s", p.domain);
+	return XU_OK;
+}
+
+static enum xu_err conn_do_handshake(struct xu_conn *c)
+{
+	bool done;
+	enum xu_err err;
+
+	err = xu_tls_handshake(c->tls, &done, c->errmsg, sizeof(c->errmsg));
+	if (err)
+		return conn_fail(c, err, "%s", c->errmsg);
+	if (!done)
+		return XU_OK;
+	conn_log(c, XU_LOG_INFO, "TLS established (%s)%s", xu_tls_version(c->tls),
+	         c->insecure && !c->has_pin ? ", certificate NOT verified (--insecure)" : "");
+	err = xu_xml_restart(c->xml);
+	if (err)
+		return conn_fail(c, err, "out of memory");
+	return conn_send_header(c);
+}
+
+static enum xu_err conn_new_iq(struct xu_conn *c, const char *type, const char *child,
+                               const char *ns, struct xu_stanza **iq, char **id)
+{
+	struct xu_stanza *st;
+	enum xu_err err;
+
+	err = xu_random_id(9, id);
+	if (err)
+		return err;
+	st = xu_stanza_new("iq", XU_NS_CLIENT);
+	if (!st || xu_stanza_set_attr(st, "type", type) || xu_stanza_set_attr(st, "id", *id) ||
+	    (child && !xu_stanza_add_new(st, child, ns))) {
+		xu_stanza_free(st);
+		free(*id);
+		*id = NULL;
+		return XU_ERR_NOMEM;
+	}
+	*iq = st;
+	return XU_OK;
+}
+
+/* After authentication: XEP-0478 limits, then bind, session and SM enable in one flight:
+ * the server handles them in order (RFC 6120 §10.1), so nothing is gained by waiting. */
+static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features)
+{
+	struct xu_stanza *iq = NULL, *bind, *limits, *sess;
+	const char *res = c->resource ? c->resource : xu_jid_resource(c->jid);
+	enum xu_err err;
+
+	limits = xu_stanza_child(features, "limits", XU_NS_LIMITS);
+	if (limits) {
+		const char *mb = xu_stanza_child_text(limits, "max-bytes", NULL);
+		unsigned long v = mb ? strtoul(mb, NULL, 10) : 0;
+
+		if (v >= 1024) {
+			c->max_out = v;
+			/* What the server accepts bounds what it will send us too, in practice;
+			 * never below our default, never beyond a sane cap. */
+			if (v > 256 * 1024)
+				xu_xml_set_max_stanza(
+				    c->xml, v < CONN_MAX_STANZA_CAP ? v : CONN_MAX_STANZA_CAP);
+		}
+	}
+	if (!xu_stanza_child(features, "bind", XU_NS_BIND))
+		return conn_fail(c, XU_ERR_PROTO, "server offers no resource binding");
+	err = conn_new_iq(c, "set", "bind", XU_NS_BIND, &iq, &c->bind_id);
+	if (err)
+		return conn_fail(c, err, "out of memory");
+	bind = xu_stanza_first(iq);
+	if (res && *res) {
+		struct xu_stanza *r = xu_stanza_add_new(bind, "resource", NULL);
+
+		if (!r || xu_stanza_add_text(r, res, strlen(res))) {
+			xu_stanza_free(iq);
+			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+		}
+	}
+	err = conn_write(c, iq);
+	xu_stanza_free(iq);
+	if (err)
+		return err;
+	/* RFC 3921 sessions: only when the server marks them required (RFC 6121 Appendix E). */
+	sess = xu_stanza_child(features, "session", XU_NS_SESSION);
+	if (sess && !xu_stanza_child(sess, "optional", NULL)) {
+		err = conn_new_iq(c, "set", "session", XU_NS_SESSION, &iq, &c->session_id);
+		if (err)
+			return conn_fail(c, err, "out of memory");
+		err = conn_write(c, iq);
+		xu_stanza_free(iq);
+		if (err)
+			return err;
+	}
+	if (xu_stanza_child(features, "sm", XU_NS_SM)) {
+		struct xu_stanza *en = xu_stanza_new("enable", XU_NS_SM);
+
+		if (!en)
+			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+		err = conn_write(c, en);
+		xu_stanza_free(en);
+		if (err)
+			return err;
+		c->sm_requested = true;
+	}
+	conn_log(c, XU_LOG_INFO, "binding a resource%s%s",
+	         c->session_id ? ", starting a session" : "",
+	         c->sm_requested ? ", enabling stream management" : "");
+	c->state = CONN_BIND;
+	return XU_OK;
+}
+
+static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *features)
+{
+	struct xu_sasl_params p;
+	struct xu_stanza *auth = NULL;
+	enum xu_err err;
+
+	if (!xu_stanza_child(features, "mechanisms", XU_NS_SASL))
+		return conn_fail(c, XU_ERR_PROTO, "server offers no SASL authentication");
+	memset(&p, 0, sizeof(p));
+	p.authcid = xu_jid_local(c->jid);
+	p.password = c->password;
+	p.force = c->mechanism;
+	p.tls = c->tls_active;
+	p.tls_session = c->tls_active ? c->tls : NULL;
+	err = xu_sasl_start(&p, features, &c->sasl, &auth, c->errmsg, sizeof(c->errmsg));
+	if (err)
+		return conn_fail(c, err, "%s", c->errmsg);
+	conn_log(c, XU_LOG_INFO, "authenticating as %s with %s", xu_jid_bare(c->jid),
+	         xu_sasl_mechanism(c->sasl));
+	err = conn_write(c, auth);
+	xu_stanza_free(auth);
+	c->state = CONN_SASL;
+	return err;
+}
+
+static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
+{
+	if (!c->tls_active) {
+		if (xu_stanza_child(f, "starttls", XU_NS_TLS)) {
+			struct xu_stanza *st = xu_stanza_new("starttls", XU_NS_TLS);
+			enum xu_err err;
+
+			if (!st)
+				return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+			err = conn_write(c, st);
+			xu_stanza_free(st);
+			c->state = CONN_STARTTLS;
+			conn_log(c, XU_LOG_INFO, "starting TLS (STARTTLS)");
+			return err;
+		}
+		if (!c->allow_plaintext)
+			return conn_fail(c, XU_ERR_TLS,
+			                 "server does not offer STARTTLS: refusing an unencrypted "
+			                 "connection (--allow-plaintext to accept)");
+		conn_log(c, XU_LOG_WARN,
+		         "warning: continuing WITHOUT encryption "
+		         "(--allow-plaintext)");
+	}
+	if (!c->authenticated)
+		return conn_authenticate(c, f);
+	return conn_bind(c, f);
+}
+
+static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
+{
+	const char *name = xu_stanza_name(st);
+	struct xu_stanza *reply = NULL;
+	enum xu_err err;
+	char why[400];
+
+	if (strcmp(name, "challenge") == 0) {
+		err = xu_sasl_challenge(c->sasl, st, &reply, c->errmsg, sizeof(c->errmsg));
+		if (err)
+			return conn_fail(c, err, "%s", c->errmsg);
+		err = conn_write(c, reply);
+		xu_stanza_free(reply);
+		return err;
+	}
+	if (strcmp(name, "success") == 0) {
+		err = xu_sasl_success(c->sasl, st, c->errmsg, sizeof(c->errmsg));
+		if (err)
+			return conn_fail(c, err, "%s", c->errmsg);
+		c->authenticated = true;
+		conn_log(c, XU_LOG_INFO, "authenticated");
+		err = xu_xml_restart(c->xml);
+		if (err)
+			return conn_fail(c, err, "out of memory");
+		return conn_send_header(c);
+	}
+	if (strcmp(name, "failure") == 0) {
+		conn_describe_error(st, XU_NS_SASL, why, sizeof(why));
+		return conn_fail(c, XU_ERR_AUTH, "authentication failed: %s", why);
+	}
+	return conn_fail(c, XU_ERR_PROTO, "unexpected <%s/> during authentication", name);
+}
+
+static enum xu_err conn_bind_result(struct xu_conn *c, struct xu_stanza *st)
+{
+	const char *type = xu_stanza_attr(st, "type");
+	const char *id = xu_stanza_attr(st, "id");
+	char why[400];
+
+	if (!type || !id)
+		return XU_OK;
+	if (c->bind_id && strcmp(id, c->bind_id) == 0) {
+		const char *j;
+		const char *jwhy = NULL;
+
+		if (strcmp(type, "result") != 0) {
+			conn_describe_error(xu_stanza_child(st, "error", NULL), XU_NS_STANZAS, why,
+			                    sizeof(why));
+			return conn_fail(c, XU_ERR_REFUSED, "resource binding refused: %s", why);
+		}
+		j = xu_stanza_child_text(xu_stanza_child(st, "bind", XU_NS_BIND), "jid", NULL);
+		if (!j || xu_jid_parse(j, &c->bound, &jwhy) != XU_OK ||
+		    !xu_jid_resource(c->bound) || !xu_jid_bare_equal(c->bound, c->jid))
+			return conn_fail(c, XU_ERR_PROTO, "server bound an invalid JID%s%s",
+			                 jwhy ? ": " : "", jwhy ? jwhy : "");
+		free(c->bind_id);
+		c->bind_id = NULL;
+		conn_log(c, XU_LOG_INFO, "bound to %s", xu_jid_full(c->bound));
+	} else if (c->session_id && strcmp(id, c->session_id) == 0) {
+		if (strcmp(type, "result") != 0) {
+			conn_describe_error(xu_stanza_child(st, "error", NULL), XU_NS_STANZAS, why,
+			                    sizeof(why));
+			return conn_fail(c, XU_ERR_REFUSED, "session refused: %s", why);
+		}
+		free(c->session_id);
+		c->session_id = NULL;
+	}
+	return XU_OK;
+}
+
+static void conn_maybe_ready(struct xu_conn *c)
+{
+	if (c->state == CONN_BIND && c->bound && !c->bind_id && !c->session_id &&
+	    !c->sm_requested) {
+		c->state = CONN_READY;
+		conn_log(c, XU_LOG_INFO, "ready (%s)",
+		         c->sm_enabled ? "stream management enabled"
+		                       : "no stream management: confirming with pings");
+	}
+}
+
+/* ---------------------------------------------------------------- incoming stanzas */
+
+/* Answer IQs nobody asked us about: pings with a result, the rest with an error
+ * (RFC 6120 §8.2.3: an entity MUST reply to get and set). */
+static enum xu_err conn_answer_iq(struct xu_conn *c, const struct xu_stanza *iq)
+{
+	const char *type = xu_stanza_attr(iq, "type");
+	const char *from = xu_stanza_attr(iq, "from");
+	const char *id = xu_stanza_attr(iq, "id");
+	struct xu_stanza *r, *e;
+	bool ping;
+	enum xu_err err = XU_ERR_NOMEM;
+
+	if (!type || (strcmp(type, "get") != 0 && strcmp(type, "set") != 0))
+		return XU_OK;
+	ping = strcmp(type, "get") == 0 && xu_stanza_child(iq, "ping", XU_NS_PING);
+	r = xu_stanza_new("iq", XU_NS_CLIENT);
+	if (!r || xu_stanza_set_attr(r, "type", ping ? "result" : "error") ||
+	    (id && xu_stanza_set_attr(r, "id", id)) || (from && xu_stanza_set_attr(r, "to", from)))
+		goto out;
+	if (!ping) {
+		e = xu_stanza_add_new(r, "error", NULL);
+		if (!e || xu_stanza_set_attr(e, "type", "cancel") ||
+		    !xu_stanza_add_new(e, "service-unavailable", XU_NS_STANZAS))
+			goto out;
+	}
+	if (c->sm_enabled)
+		c->seq++; /* the server counts it in h like any stanza (XEP-0198 §4) */
+	err = conn_write(c, r);
+out:
+	xu_stanza_free(r);
+	return err ? conn_fail(c, err, "out of memory") : XU_OK;
+}
+
+static enum xu_err conn_ready_stanza(struct xu_conn *c, struct xu_stanza *st)
+{
+	const char *type = xu_stanza_attr(st, "type");
+	const char *id = xu_stanza_attr(st, "id");
+	const char *name = xu_stanza_name(st);
+	const struct conn_track *t;
+
+	if (c->sm_enabled)
+		c->sm_in++;
+	if (strcmp(name, "iq") == 0 && c->ping_id && id && strcmp(id, c->ping_id) == 0 && type &&
+	    (strcmp(type, "result") == 0 || strcmp(type, "error") == 0)) {
+		/* Either answer proves the server read everything before the ping. */
+		if (c->ping_covers > c->confirmed)
+			c->confirmed = c->ping_covers;
+		free(c->ping_id);
+		c->ping_id = NULL;
+		return XU_OK;
+	}
+	if (type && strcmp(type, "error") == 0) {
+		t = conn_track_find(c, id);
+		if (t)
+			conn_refusal(c, t, st);
+		return XU_OK;
+	}
+	if (strcmp(name, "iq") == 0)
+		return conn_answer_iq(c, st);
+	return XU_OK;
+}
+
+static enum xu_err conn_stream_error(struct xu_conn *c, const struct xu_stanza *st)
+{
+	char why[400];
+	struct xu_stanza *ch;
+	enum xu_err err = XU_ERR_PROTO;
+	const char *cond = NULL;
+
+	conn_describe_error(st, XU_NS_STREAM_ERRORS, why, sizeof(why));
+	for (ch = xu_stanza_first(st); ch; ch = xu_stanza_next(ch))
+		if (strcmp(xu_stanza_ns(ch), XU_NS_STREAM_ERRORS) == 0 &&
+		    strcmp(xu_stanza_name(ch), "text") != 0)
+			cond = xu_stanza_name(ch);
+	if (cond) {
+		if (!strcmp(cond, "system-shutdown") || !strcmp(cond, "reset") ||
+		    !strcmp(cond, "connection-timeout") || !strcmp(cond, "resource-constraint") ||
+		    !strcmp(cond, "internal-server-error") ||
+		    !strcmp(cond, "remote-connection-failed"))
+			err = XU_ERR_TEMP;
+		else if (!strcmp(cond, "host-unknown") || !strcmp(cond, "host-gone"))
+			err = XU_ERR_NOHOST;
+		else if (!strcmp(cond, "not-authorized") || !strcmp(cond, "policy-violation"))
+			err = XU_ERR_AUTH;
+	}
+	/* see-other-host is reported, not followed: following it would let a hostile server
+	 * redirect us, and the certificate must match the original domain anyway. */
+	return conn_fail(c, err, "server closed the stream with an error: %s", why);
+}
+
+/* The parser's stanza handler: route each top-level element by state. */
+static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
+{
+	struct xu_conn *c = ctx;
+	const char *ns = xu_stanza_ns(st);
+	const char *name = xu_stanza_name(st);
+	enum xu_err err = XU_OK;
+
+	conn_trace(c, "RECV", st);
+	if (c->proceed_seen) {
+		/* Bytes after <proceed/> before the handshake: STARTTLS injection. */
+		err = conn_fail(c, XU_ERR_PROTO, "server sent data after <proceed/>");
+		goto out;
+	}
+	if (strcmp(ns, XU_NS_STREAMS) == 0 && strcmp(name, "error") == 0) {
+		err = conn_stream_error(c, st);
+		goto out;
+	}
+	switch (c->state) {
+	case CONN_STREAM:
+		if (strcmp(ns, XU_NS_STREAMS) == 0 && strcmp(name, "features") == 0)
+			err = conn_features(c, st);
+		else
+			err =
+			    conn_fail(c, XU_ERR_PROTO, "expected stream features, got <%s/>", name);
+		break;
+	case CONN_STARTTLS:
+		if (strcmp(ns, XU_NS_TLS) == 0 && strcmp(name, "proceed") == 0)
+			c->proceed_seen = true;
+		else
+			err = conn_fail(c, XU_ERR_TLS, "server refused STARTTLS (<%s/>)", name);
+		break;
+	case CONN_SASL:
+		if (strcmp(ns, XU_NS_SASL) == 0)
+			err = conn_sasl_step(c, st);
+		else
+			err = conn_fail(c, XU_ERR_PROTO, "unexpected <%s/> during authentication",
+			                name);
+		break;
+	case CONN_BIND:
+		if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "enabled") == 0) {
+			c->sm_requested = false;
+			c->sm_enabled = true;
+		} else if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "failed") == 0) {
+			c->sm_requested = false;
+			conn_log(c, XU_LOG_INFO, "stream management refused; using pings");
+		} else if (strcmp(name, "iq") == 0 && strcmp(ns, XU_NS_CLIENT) == 0) {
+			err = conn_bind_result(c, st);
+		}
+		conn_maybe_ready(c);
+		break;
+	case CONN_READY:
+	case CONN_CLOSING:
+		if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "a") == 0) {
+			err = conn_handle_ack(c, st);
+		} else if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "r") == 0 && c->sm_enabled) {
+			char a[64];
+
+			snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>", c->sm_in);
+			err = conn_write_raw(c, a);
+		} else if (conn_is_stanza(st)) {
+			err = conn_ready_stanza(c, st);
+		}
+		break;
+	default:
+		err = conn_fail(c, XU_ERR_PROTO, "unexpected <%s/>", name);
+		break;
+	}
+out:
+	xu_stanza_free(st);
+	return err;
+}
+
+static enum xu_err conn_on_open(void *ctx, const struct xu_stanza *header)
+{
+	struct xu_conn *c = ctx;
+	const char *v = xu_stanza_attr(header, "version");
+
+	conn_log(c, XU_LOG_DEBUG, "RECV <stream:stream id='%s' version='%s'>",
+	         xu_stanza_attr(header, "id") ? xu_stanza_attr(header, "id") : "", v ? v : "");
+	if (!v || strtoul(v, NULL, 10) < 1)
+		return conn_fail(c, XU_ERR_PROTO, "server does not speak XMPP 1.0 (version '%s')",
+		                 v ? v : "");
+	return XU_OK;
+}
+
+static enum xu_err conn_on_close(void *ctx)
+{
+	struct xu_conn *c = ctx;
+
+	conn_log(c, XU_LOG_DEBUG, "RECV </stream:stream>");
+	c->server_closed = true;
+	if (c->state != CONN_CLOSING)
+		return conn_fail(c, XU_ERR_TEMP, "server closed the stream");
+	return XU_OK;
+}
+
+/* ---------------------------------------------------------------- the non-blocking core */
+
+static enum xu_err conn_read(struct xu_conn *c)
+{
+	char buf[CONN_READ_CHUNK];
+	size_t n = 0;
+	ssize_t r;
+	enum xu_err err;
+	int rounds = 0;
+
+	/* Bounded rounds so one chatty server cannot starve the caller's loop. */
+	while (rounds++ < 16 && !c->err && !c->proceed_seen) {
+		if (c->tls_active) {
+			err =
+			    xu_tls_read(c->tls, buf, sizeof(buf), &n, c->errmsg, sizeof(c->errmsg));
+			if (err) {
+				c->eof = true;
+				if (c->state == CONN_CLOSING)
+					return XU_OK;
+				return conn_fail(c, err, "%s", c->errmsg);
+			}
+		} else {
+			r = recv(c->fd, buf, sizeof(buf), 0);
+			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+				r = 0;
+			else if (r == 0) {
+				c->eof = true;
+				if (c->state == CONN_CLOSING)
+					return XU_OK;
+				return conn_fail(c, XU_ERR_TEMP,
+				                 "the server closed the connection");
+			} else if (r < 0) {
+				c->eof = true;
+				return conn_fail(c, XU_ERR_TEMP, "connection lost: %s",
+				                 strerror(errno));
+			}
+			n = (size_t)r;
+		}
+		if (n == 0)
+			break;
+		err = xu_xml_feed(c->xml, buf, n);
+		if (err && !c->err) {
+			/* The parser failed on its own: tell the server why (RFC 6120 §4.9). */
+			char se[200];
+
+			snprintf(se, sizeof(se),
+			         "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+			         "</stream:error></stream:stream>",
+			         xu_xml_condition(c->xml) ? xu_xml_condition(c->xml)
+			                                  : "not-well-formed");
+			conn_write_raw(c, se);
+			conn_pump(c);
+			return conn_fail(c, err == XU_ERR_NOMEM ? err : XU_ERR_PROTO,
+			                 "invalid XML from the server: %s", xu_xml_errmsg(c->xml));
+		}
+		if (err)
+			return c->err;
+		if (c->tls_active && xu_tls_pending(c->tls) == 0 && n < sizeof(buf))
+			break;
+	}
+	return c->err;
+}
+
+enum xu_err xu_conn_dispatch(struct xu_conn *c, short revents)
+{
+	enum xu_err err;
+
+	if (c->err)
+		return c->err;
+	if (c->state == CONN_TLS) {
+		err = conn_do_handshake(c);
+		if (err)
+			return err;
+	} else if (revents & (POLLIN | POLLHUP | POLLERR) ||
+	           (c->tls_active && xu_tls_pending(c->tls))) {
+		err = conn_read(c);
+		if (err)
+			return err;
+		if (c->proceed_seen) {
+			c->proceed_seen = false;
+			err = conn_start_tls(c);
+			if (!err)
+				err = conn_do_handshake(c);
+			if (err)
+				return err;
+		}
+	}
+	return conn_pump(c);
+}
+
+int xu_conn_fd(const struct xu_conn *c)
+{
+	return c->fd;
+}
+
+short xu_conn_events(const struct xu_conn *c)
+{
+	if (c->fd < 0)
+		return 0;
+	if (c->state == CONN_TLS)
+		return xu_tls_events(c->tls);
+	return (short)(POLLIN | (c->out.len ? POLLOUT : 0));
+}
+
+int xu_conn_timeout_ms(const struct xu_conn *c)
+{
+	if (c->tls_active && c->state != CONN_TLS && xu_tls_pending(c->tls))
+		return 0;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- blocking helpers */
+
+static const char *conn_waiting_for(const struct xu_conn *c)
+{
+	switch (c->state) {
+	case CONN_TLS:
+		return "the TLS handshake";
+	case CONN_STREAM:
+		return "the server's stream features";
+	case CONN_STARTTLS:
+		return "STARTTLS";
+	case CONN_SASL:
+		return "authentication";
+	case CONN_BIND:
+		return "resource binding";
+	case CONN_READY:
+		return "the server to confirm delivery";
+	case CONN_CLOSING:
+		return "the server to close the stream";
+	default:
+		return "the server";
+	}
+}
+
+/* poll() + dispatch until done(c) or the deadline. */
+static enum xu_err conn_wait(struct xu_conn *c, bool (*done)(const struct xu_conn *c))
+{
+	struct pollfd pfd;
+	int64_t left;
+	int r, t;
+
+	while (!done(c)) {
+		if (c->err)
+			return c->err;
+		left = c->deadline - xu_now_ms();
+		if (left <= 0)
+			return conn_fail(c, XU_ERR_TIMEOUT, "timed out after %u s waiting for %s",
+			                 (c->timeout_ms + 999) / 1000, conn_waiting_for(c));
+		t = xu_conn_timeout_ms(c);
+		pfd.fd = c->fd;
+		pfd.events = xu_conn_events(c);
+		pfd.revents = 0;
+		if (t == 0) {
+			r = 1;
+			pfd.revents = POLLIN;
+		} else {
+			r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return conn_fail(c, XU_ERR_IO, "poll: %s", strerror(errno));
+		if (r == 0)
+			continue;
+		xu_conn_dispatch(c, pfd.revents);
+	}
+	return c->err;
+}
+
+static bool conn_is_ready(const struct xu_conn *c)
+{
+	return c->state == CONN_READY;
+}
+
+static bool conn_is_confirmed(const struct xu_conn *c)
+{
+	return c->confirmed >= c->seq;
+}
+
+static bool conn_is_closed(const struct xu_conn *c)
+{
+	return c->server_closed || c->eof;
+}
+
+static void conn_set_deadline(struct xu_conn *c, unsigned ms)
+{
+	c->deadline = xu_now_ms() + (ms ? ms : 30000);
+}
+
+void xu_conn_set_timeout(struct xu_conn *c, unsigned ms)
+{
+	c->timeout_ms = ms ? ms : 30000;
+	conn_set_deadline(c, c->timeout_ms);
+}
+
+static const struct xu_xml_handlers conn_handlers_proto = {
+    NULL,
+    conn_on_open,
+    conn_on_stanza,
+    conn_on_close,
+};
+
+enum xu_err xu_conn_open(struct xu_conn *c)
+{
+	struct xu_xml_handlers h = conn_handlers_proto;
+	enum xu_err err;
+
+	if (c->state != CONN_NEW)
+		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
+	h.ctx = c;
+	err = xu_xml_new(&h, NULL, &c->xml);
+	if (err)
+		return conn_fail(c, err, "out of memory");
+	err = xu_net_connect(xu_jid_domain_ascii(c->jid), c->host, c->port, c->want_direct_tls,
+	                     c->deadline, &c->fd, &c->direct_tls, c->errmsg, sizeof(c->errmsg),
+	                     c->log, c->log_ctx, c->log_level);
+	if (err)
+		return conn_fail(c, err, "%s", c->errmsg);
+	if (c->insecure && !c->has_pin)
+		conn_log(c, XU_LOG_WARN,
+		         "warning: --insecure: the server's certificate is NOT verified");
+	if (c->direct_tls) {
+		err = conn_start_tls(c);
+		if (!err)
+			err = conn_do_handshake(c);
+	} else {
+		err = conn_send_header(c);
+		if (!err)
+			err = conn_pump(c);
+	}
+	if (err)
+		return err;
+	return conn_wait(c, conn_is_ready);
+}
+
+enum xu_err xu_conn_send(struct xu_conn *c, struct xu_stanza *st)
+{
+	enum xu_err err;
+
+	if (c->err) {
+		xu_stanza_free(st);
+		return c->err;
+	}
+	if (c->state != CONN_READY) {
+		xu_stanza_free(st);
+		return conn_fail(c, XU_ERR_TEMP, "not connected");
+	}
+	c->seq++;
+	err = conn_track_add(c, st);
+	if (!err)
+		err = conn_write(c, st);
+	xu_stanza_free(st);
+	if (err) {
+		c->seq--;
+		return conn_fail(c, err, "cannot send: %s", xu_err_str(err));
+	}
+	return conn_pump(c);
+}
+
+enum xu_err xu_conn_flush(struct xu_conn *c)
+{
+	enum xu_err err;
+
+	if (c->err)
+		return c->err;
+	if (c->state != CONN_READY)
+		return conn_fail(c, XU_ERR_TEMP, "not connected");
+	if (!conn_is_confirmed(c)) {
+		if (c->sm_enabled && !c->r_sent) {
+			err = conn_write_raw(c, "<r xmlns='urn:xmpp:sm:3'/>");
+			if (err)
+				return err;
+			c->r_sent = true;
+		} else if (!c->sm_enabled && !c->ping_id) {
+			struct xu_stanza *ping;
+
+			err = conn_new_iq(c, "get", "ping", XU_NS_PING, &ping, &c->ping_id);
+			if (err)
+				return conn_fail(c, err, "out of memory");
+			xu_stanza_set_attr(ping, "to", xu_jid_domain(c->jid));
+			c->ping_covers = c->seq;
+			err = conn_write(c, ping);
+			xu_stanza_free(ping);
+			if (err)
+				return err;
+		}
+		err = conn_pump(c);
+		if (err)
+			return err;
+	}
+	err = conn_wait(c, conn_is_confirmed);
+	if (err)
+		return err;
+	conn_log(c, XU_LOG_INFO, "server confirmed %llu stanza(s)%s",
+	         (unsigned long long)c->confirmed, c->sm_enabled ? " (XEP-0198)" : " (ping)");
+	if (c->refused)
+		return XU_ERR_REFUSED;
+	return XU_OK;
+}
+
+enum xu_err xu_conn_close(struct xu_conn *c)
+{
+	bool was_ready = c->state == CONN_READY;
+	enum xu_err err;
+
+	if (c->fd >= 0 && was_ready) {
+		c->state = CONN_CLOSING;
+		if (conn_write_raw(c, "</stream:stream>") == XU_OK && conn_pump(c) == XU_OK) {
+			int64_t limit = xu_now_ms() + CONN_CLOSE_WAIT_MS;
+
+			if (limit < c->deadline)
+				c->deadline = limit;
+			conn_wait(c, conn_is_closed);
+		}
+		if (c->tls_active && !c->err)
+			xu_tls_bye(c->tls);
+		if (c->err) {
+			/* Everything was confirmed before we said goodbye: a slow or rude goodbye
+			 * loses nothing, so it is logged, not reported. */
+			conn_log(c, XU_LOG_INFO, "while closing: %s", c->errmsg);
+			if (c->confirmed >= c->seq) {
+				c->err = XU_OK;
+				c->errmsg[0] = '\0';
+			}
+		}
+		conn_log(c, XU_LOG_INFO, "disconnected");
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	err = c->refused ? XU_ERR_REFUSED : c->err;
+	c->state = err ? CONN_FAILED : CONN_CLOSED;
+	return err;
+}
+
+uint64_t xu_conn_sent(const struct xu_conn *c)
+{
+	return c->seq;
+}
+
+uint64_t xu_conn_confirmed(const struct xu_conn *c)
+{
+	return c->confirmed;
+}
+
+const struct xu_jid *xu_conn_jid(const struct xu_conn *c)
+{
+	return c->bound;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+/* "sha256:BASE64" -> 32 bytes. */
+static bool conn_parse_pin(const char *pin, unsigned char out[32])
+{
+	gnutls_datum_t in, dec = {NULL, 0};
+	bool ok;
+
+	if (strncmp(pin, "sha256:", 7) != 0)
+		return false;
+	in.data = (unsigned char *)pin + 7;
+	in.size = (unsigned)strlen(pin + 7);
+	if (in.size == 0 || gnutls_base64_decode2(&in, &dec) < 0)
+		return false;
+	ok = dec.size == 32;
+	if (ok)
+		memcpy(out, dec.data, 32);
+	gnutls_free(dec.data);
+	return ok;
+}
+
+static char *conn_strdup(const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+enum xu_err xu_conn_new(const struct xu_conn_opts *o, struct xu_conn **out)
+{
+	struct xu_conn *c;
+	const char *why = NULL;
+	bool oom = false;
+	enum xu_err err;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return XU_ERR_NOMEM;
+	c->fd = -1;
+	xu_buf_init(&c->out, 0);
+	if (!o->jid) {
+		err = conn_fail(c, XU_ERR_USAGE, "no account JID given");
+		goto out;
+	}
+	err = xu_jid_parse(o->jid, &c->jid, &why);
+	if (err) {
+		conn_fail(c, err, "invalid account JID: %s", why ? why : xu_err_str(err));
+		goto out;
+	}
+	if (!xu_jid_local(c->jid)) {
+		err = conn_fail(c, XU_ERR_DATA, "account JID %s has no localpart",
+		                xu_jid_full(c->jid));
+		goto out;
+	}
+	if (o->pin && !conn_parse_pin(o->pin, c->pin)) {
+		err = conn_fail(c, XU_ERR_USAGE, "invalid --pin (want sha256:BASE64 of 32 bytes)");
+		goto out;
+	}
+	if (o->port > 65535) {
+		err = conn_fail(c, XU_ERR_USAGE, "invalid port %u", o->port);
+		goto out;
+	}
+	c->has_pin = o->pin != NULL;
+	c->password = conn_strdup(o->password ? o->password : "", &oom);
+	c->host = conn_strdup(o->host, &oom);
+	c->cafile = conn_strdup(o->cafile, &oom);
+	c->resource = conn_strdup(o->resource, &oom);
+	c->mechanism = conn_strdup(o->mechanism, &oom);
+	if (oom) {
+		err = conn_fail(c, XU_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	c->port = o->port;
+	c->want_direct_tls = o->direct_tls;
+	c->insecure = o->insecure;
+	c->allow_plaintext = o->allow_plaintext;
+	c->log = o->log;
+	c->log_ctx = o->log_ctx;
+	c->log_level = o->log_level;
+	xu_conn_set_timeout(c, o->timeout_ms);
+	*out = c;
+	return XU_OK;
+out:
+	/* Hand the object back anyway so the caller can read the message. */
+	*out = c;
+	return err;
+}
+
+void xu_conn_free(struct xu_conn *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	xu_tls_free(c->tls);
+	xu_xml_free(c->xml);
+	xu_sasl_free(c->sasl);
+	xu_buf_wipe_free(&c->out);
+	xu_jid_free(c->jid);
+	xu_jid_free(c->bound);
+	xu_secret_free(c->password);
+	free(c->host);
+	free(c->cafile);
+	free(c->resource);
+	free(c->mechanism);
+	free(c->bind_id);
+	free(c->session_id);
+	free(c->ping_id);
+	for (i = 0; i < c->ntrack; i++) {
+		free(c->track[i].id);
+		free(c->track[i].to);
+	}
+	free(c->track);
+	free(c);
+}

@@ -1,0 +1,359 @@
+/* sasl.c: SASL in XMPP (RFC 6120 §6): mechanism choice, channel-binding type choice
+ * (XEP-0440), base64 framing, and PLAIN (RFC 4616) over TLS only; SCRAM lives in scram.c. */
+#include "conn-int.h"
+
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct xu_sasl {
+	const char *mech; /* static name from sasl_mechs */
+	struct xu_scram *scram;
+	bool plain;
+	bool done;
+};
+
+/* Strongest first (RFC 7677 §2, XEP-0440); PLAIN last and only under TLS. */
+static const struct sasl_mech {
+	const char *name;
+	enum xu_scram_hash hash;
+	bool plus;
+	bool scram;
+} sasl_mechs[] = {
+    {"SCRAM-SHA-512-PLUS", XU_SCRAM_SHA512, true, true},
+    {"SCRAM-SHA-256-PLUS", XU_SCRAM_SHA256, true, true},
+    {"SCRAM-SHA-1-PLUS", XU_SCRAM_SHA1, true, true},
+    {"SCRAM-SHA-512", XU_SCRAM_SHA512, false, true},
+    {"SCRAM-SHA-256", XU_SCRAM_SHA256, false, true},
+    {"SCRAM-SHA-1", XU_SCRAM_SHA1, false, true},
+    {"PLAIN", XU_SCRAM_SHA1, false, false},
+};
+
+#define SASL_MAX_OFFERED 32
+
+/* Collect the text of <mechanism/> children (and XEP-0440 channel-binding types). */
+static size_t sasl_list(const struct xu_stanza *parent, const char *child, const char *attr,
+                        const char **out, size_t max)
+{
+	struct xu_stanza *c;
+	size_t n = 0;
+
+	if (!parent)
+		return 0;
+	for (c = xu_stanza_first(parent); c && n < max; c = xu_stanza_next(c)) {
+		const char *v;
+
+		if (strcmp(xu_stanza_name(c), child) != 0)
+			continue;
+		v = attr ? xu_stanza_attr(c, attr) : xu_stanza_text(c);
+		if (v && *v)
+			out[n++] = v;
+	}
+	return n;
+}
+
+static bool sasl_has(const char *const *list, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* tls-exporter on TLS 1.3 (RFC 9266); on 1.2 tls-server-end-point, else tls-unique. Where the
+ * server lists its types (XEP-0440), only those. */
+static const char *sasl_pick_cb(struct xu_tls *tls, const char *const *cbs, size_t ncb)
+{
+	bool is13 = xu_tls_is13(tls);
+
+	if (ncb == 0) /* the server does not say: each version's standard type */
+		return is13 ? "tls-exporter" : "tls-unique";
+	if (is13 && sasl_has(cbs, ncb, "tls-exporter"))
+		return "tls-exporter";
+	if (sasl_has(cbs, ncb, "tls-server-end-point"))
+		return "tls-server-end-point";
+	if (!is13 && sasl_has(cbs, ncb, "tls-unique"))
+		return "tls-unique";
+	return NULL;
+}
+
+/* True when name is one of ours (for telling a typo from a mechanism the server lacks). */
+static bool sasl_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sasl_mechs) / sizeof(sasl_mechs[0]); i++)
+		if (strcasecmp(sasl_mechs[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static enum xu_err sasl_b64(const char *data, size_t len, struct xu_stanza *el)
+{
+	gnutls_datum_t in = {(unsigned char *)data, (unsigned)len}, out = {NULL, 0};
+	enum xu_err err;
+
+	if (len == 0)
+		return xu_stanza_add_text(el, "=", 1); /* RFC 6120 §6.4.2: empty response */
+	if (gnutls_base64_encode2(&in, &out) < 0)
+		return XU_ERR_NOMEM;
+	err = xu_stanza_add_text(el, (const char *)out.data, out.size);
+	gnutls_memset(out.data, 0, out.size);
+	gnutls_free(out.data);
+	return err;
+}
+
+/* Decode the base64 text of a challenge/success; "=" or nothing is empty. */
+static enum xu_err sasl_unb64(const struct xu_stanza *el, char **out, size_t *len)
+{
+	const char *t = xu_stanza_text(el);
+	gnutls_datum_t in, dec = {NULL, 0};
+
+	*out = NULL;
+	*len = 0;
+	if (!*t || strcmp(t, "=") == 0) {
+		*out = calloc(1, 1);
+		return *out ? XU_OK : XU_ERR_NOMEM;
+	}
+	in.data = (unsigned char *)t;
+	in.size = (unsigned)strlen(t);
+	if (gnutls_base64_decode2(&in, &dec) < 0)
+		return XU_ERR_PROTO;
+	*out = malloc(dec.size + 1);
+	if (!*out) {
+		gnutls_free(dec.data);
+		return XU_ERR_NOMEM;
+	}
+	memcpy(*out, dec.data, dec.size);
+	(*out)[dec.size] = '\0';
+	*len = dec.size;
+	gnutls_free(dec.data);
+	return XU_OK;
+}
+
+static const struct sasl_mech *sasl_choose(const struct xu_sasl_params *p,
+                                           const char *const *offered, size_t n, char *errbuf,
+                                           size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sasl_mechs) / sizeof(sasl_mechs[0]); i++) {
+		const struct sasl_mech *m = &sasl_mechs[i];
+
+		if (p->force && strcasecmp(p->force, m->name) != 0)
+			continue;
+		if (!sasl_has(offered, n, m->name)) {
+			if (p->force) {
+				snprintf(errbuf, errlen,
+				         "the server does not offer SASL mechanism %s", m->name);
+				return NULL;
+			}
+			continue;
+		}
+		if (m->plus && !p->tls_session) {
+			if (p->force) {
+				snprintf(errbuf, errlen, "%s needs TLS for channel binding",
+				         m->name);
+				return NULL;
+			}
+			continue;
+		}
+		if (!m->scram && !p->tls) {
+			snprintf(errbuf, errlen,
+			         "refusing to send a PLAIN password over an unencrypted stream");
+			if (p->force)
+				return NULL;
+			continue;
+		}
+		return m;
+	}
+	if (!errbuf[0])
+		snprintf(errbuf, errlen, "no supported SASL mechanism offered by the server");
+	return NULL;
+}
+
+enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza *features,
+                          struct xu_sasl **out, struct xu_stanza **auth, char *errbuf,
+                          size_t errlen)
+{
+	const char *offered[SASL_MAX_OFFERED], *cbs[SASL_MAX_OFFERED];
+	struct xu_stanza *mechs, *cbel, *el = NULL;
+	const struct sasl_mech *m;
+	struct xu_sasl *s;
+	struct xu_scram_params sp;
+	unsigned char *cbdata = NULL;
+	size_t n, ncb, cblen = 0, i;
+	char *first = NULL;
+	size_t firstlen = 0;
+	enum xu_err err;
+	bool server_plus = false;
+
+	errbuf[0] = '\0';
+	mechs = xu_stanza_child(features, "mechanisms", XU_NS_SASL);
+	n = sasl_list(mechs, "mechanism", NULL, offered, SASL_MAX_OFFERED);
+	cbel = xu_stanza_child(features, "sasl-channel-binding", XU_NS_SASL_CB);
+	ncb = sasl_list(cbel, "channel-binding", "type", cbs, SASL_MAX_OFFERED);
+	if (p->force && !sasl_known(p->force)) {
+		snprintf(errbuf, errlen, "unknown SASL mechanism %s", p->force);
+		return XU_ERR_USAGE;
+	}
+	m = sasl_choose(p, offered, n, errbuf, errlen);
+	if (!m)
+		return XU_ERR_AUTH;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return XU_ERR_NOMEM;
+	s->mech = m->name;
+	el = xu_stanza_new("auth", XU_NS_SASL);
+	if (!el || xu_stanza_set_attr(el, "mechanism", m->name) != XU_OK) {
+		err = XU_ERR_NOMEM;
+		goto err;
+	}
+	if (!m->scram) {
+		struct xu_buf b;
+
+		xu_buf_init(&b, 0);
+		s->plain = true;
+		err = xu_buf_add(&b, "", 1);
+		if (!err)
+			err = xu_buf_adds(&b, p->authcid);
+		if (!err)
+			err = xu_buf_add(&b, "", 1);
+		if (!err)
+			err = xu_buf_adds(&b, p->password);
+		if (!err)
+			err = sasl_b64(b.data, b.len, el);
+		xu_buf_wipe_free(&b);
+		if (err)
+			goto err;
+		*out = s;
+		*auth = el;
+		return XU_OK;
+	}
+	for (i = 0; i < n; i++)
+		if (strlen(offered[i]) > 5 &&
+		    strcmp(offered[i] + strlen(offered[i]) - 5, "-PLUS") == 0)
+			server_plus = true;
+	memset(&sp, 0, sizeof(sp));
+	sp.hash = m->hash;
+	sp.authcid = p->authcid;
+	sp.password = p->password;
+	/* Without TLS there is nothing to bind to, so "y" would be a lie: say "n". */
+	sp.server_plus = server_plus && p->tls_session;
+	if (m->plus) {
+		sp.cb_type = sasl_pick_cb(p->tls_session, cbs, ncb);
+		if (!sp.cb_type ||
+		    xu_tls_cb(p->tls_session, sp.cb_type, &cbdata, &cblen) != XU_OK) {
+			snprintf(errbuf, errlen, "%s: no usable channel binding", m->name);
+			err = XU_ERR_AUTH;
+			goto err;
+		}
+		sp.cb_data = cbdata;
+		sp.cb_len = cblen;
+	}
+	sp.offered_mechs = offered;
+	sp.n_offered_mechs = n;
+	sp.offered_cbs = ncb ? cbs : NULL;
+	sp.n_offered_cbs = ncb;
+	err = xu_scram_new(&sp, &s->scram);
+	free(cbdata);
+	if (err) {
+		snprintf(errbuf, errlen, "%s: cannot prepare the password", m->name);
+		goto err;
+	}
+	err = xu_scram_client_first(s->scram, &first, &firstlen);
+	if (!err)
+		err = sasl_b64(first, firstlen, el);
+	free(first);
+	if (err)
+		goto err;
+	*out = s;
+	*auth = el;
+	return XU_OK;
+err:
+	xu_stanza_free(el);
+	xu_sasl_free(s);
+	return err;
+}
+
+enum xu_err xu_sasl_challenge(struct xu_sasl *s, const struct xu_stanza *challenge,
+                              struct xu_stanza **reply, char *errbuf, size_t errlen)
+{
+	struct xu_stanza *el;
+	char *in = NULL, *out = NULL;
+	size_t inlen, outlen = 0;
+	enum xu_err err;
+
+	if (!s->scram || s->done) {
+		snprintf(errbuf, errlen, "unexpected SASL challenge for %s", s->mech);
+		return XU_ERR_PROTO;
+	}
+	err = sasl_unb64(challenge, &in, &inlen);
+	if (err) {
+		snprintf(errbuf, errlen, "SASL challenge is not valid base64");
+		return err;
+	}
+	err = xu_scram_client_final(s->scram, in, inlen, &out, &outlen);
+	free(in);
+	if (err) {
+		snprintf(errbuf, errlen, "%s: %s", s->mech, xu_scram_errmsg(s->scram));
+		return err;
+	}
+	s->done = true;
+	el = xu_stanza_new("response", XU_NS_SASL);
+	err = el ? sasl_b64(out, outlen, el) : XU_ERR_NOMEM;
+	if (out) {
+		gnutls_memset(out, 0, outlen);
+		free(out);
+	}
+	if (err) {
+		xu_stanza_free(el);
+		return err;
+	}
+	*reply = el;
+	return XU_OK;
+}
+
+enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, char *errbuf,
+                            size_t errlen)
+{
+	char *data = NULL;
+	size_t len;
+	enum xu_err err;
+
+	if (s->plain)
+		return XU_OK;
+	if (!s->done) {
+		/* Success before our proof: the server never checked us (CVE-class downgrade). */
+		snprintf(errbuf, errlen, "%s: server reported success before authentication",
+		         s->mech);
+		return XU_ERR_PROTO;
+	}
+	err = sasl_unb64(success, &data, &len);
+	if (err) {
+		snprintf(errbuf, errlen, "SASL success data is not valid base64");
+		return err;
+	}
+	err = xu_scram_verify(s->scram, data, len);
+	free(data);
+	if (err)
+		snprintf(errbuf, errlen, "%s: %s", s->mech, xu_scram_errmsg(s->scram));
+	return err;
+}
+
+const char *xu_sasl_mechanism(const struct xu_sasl *s)
+{
+	return s->mech;
+}
+
+void xu_sasl_free(struct xu_sasl *s)
+{
+	if (!s)
+		return;
+	xu_scram_free(s->scram);
+	free(s);
+}
