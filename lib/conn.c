@@ -122,13 +122,16 @@ static enum xu_err conn_fail(struct xu_conn *c, enum xu_err err, const char *fmt
 
 static enum xu_err conn_fail(struct xu_conn *c, enum xu_err err, const char *fmt, ...)
 {
+	char msg[sizeof(c->errmsg)];
 	va_list ap;
 
 	if (c->err)
 		return c->err;
+	/* Format aside first: callers often pass c->errmsg itself as the argument. */
 	va_start(ap, fmt);
-	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(c->errmsg, msg, sizeof(msg));
 	c->err = err;
 	c->state = CONN_FAILED;
 	return err;

@@ -125,6 +125,18 @@ enum xu_err xu_scram_client_final(struct xu_scram *s, const char *server_first, 
 /* Check v= of server-final. Errors: XU_ERR_AUTH (e=...), XU_ERR_PROTO (missing/wrong v=). */
 enum xu_err xu_scram_verify(struct xu_scram *s, const char *server_final, size_t len);
 const char *xu_scram_errmsg(const struct xu_scram *s);
+/* The largest iteration count accepted in server-first: a hostile server must not make the
+ * client spin for hours (10,000,000 PBKDF2 rounds take a few seconds). */
+#define XU_SCRAM_MAX_ITERATIONS 10000000u
+/* As xu_scram_client_final, with extra client-final attributes (RFC 5802 §7 "extensions",
+ * "a=value" pairs joined by ',', e.g. XEP-0474's example "x=..."; NULL: none), sent before p=
+ * and so covered by the proof. Errors: as xu_scram_client_final, XU_ERR_USAGE (malformed ext). */
+enum xu_err xu_scram_client_final_ext(struct xu_scram *s, const char *server_first, size_t len,
+				      const char *ext, char **out, size_t *outlen);
+/* Hi() of RFC 5802 §2.2 (PBKDF2 with HMAC-hash, RFC 8018), out_len bytes, without the cap above.
+ * Errors: XU_ERR_USAGE (iterations 0), XU_ERR_INTERNAL. */
+enum xu_err xu_scram_hi(enum xu_scram_hash hash, const void *pw, size_t pw_len, const void *salt,
+			size_t salt_len, unsigned iterations, void *out, size_t out_len);
 
 /* ---------------------------------------------------------------- srv.c (RFC 2782, RFC 6120 §3.2, XEP-0368) */
 
