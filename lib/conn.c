@@ -549,9 +549,9 @@ static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 			return conn_fail(c, XU_ERR_TLS,
 			                 "server does not offer STARTTLS: refusing an unencrypted "
 			                 "connection (--allow-plaintext to accept)");
-		conn_log(c, XU_LOG_WARN,
-		         "warning: continuing WITHOUT encryption "
-		         "(--allow-plaintext)");
+		if (!c->authenticated)
+			conn_log(c, XU_LOG_WARN,
+			         "warning: continuing WITHOUT encryption (--allow-plaintext)");
 	}
 	if (!c->authenticated)
 		return conn_authenticate(c, f);
