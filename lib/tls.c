@@ -62,7 +62,7 @@ static enum xu_err tls_load_trust(struct xu_tls *t, const char *cafile, char *er
 
 static bool tls_is_ip(const char *s)
 {
-	return strspn(s, "0123456789.") == strlen(s) || strchr(s, ':') || s[0] == '[';
+	return strspn(s, "0123456789.") == strlen(s) || strchr(s, ':');
 }
 
 enum xu_err xu_tls_new(int fd, const struct xu_tls_params *p, struct xu_tls **out, char *errbuf,
@@ -80,7 +80,11 @@ enum xu_err xu_tls_new(int fd, const struct xu_tls_params *p, struct xu_tls **ou
 		memcpy(t->pin, p->pin, sizeof(t->pin));
 		t->has_pin = true;
 	}
-	t->domain = strdup(p->domain);
+	/* An IPv6 literal JID domain ([::1]) is checked against the certificate's IP SAN. */
+	if (p->domain[0] == '[' && strlen(p->domain) > 2)
+		t->domain = strndup(p->domain + 1, strlen(p->domain) - 2);
+	else
+		t->domain = strdup(p->domain);
 	if (!t->domain)
 		goto err;
 	if (gnutls_certificate_allocate_credentials(&t->cred) < 0)
