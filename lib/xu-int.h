@@ -148,18 +148,25 @@ struct xu_srv {
 	bool direct_tls; /* from _xmpps-client */
 };
 
-/* Parse a raw DNS response holding SRV answers. A single record with target "." yields
- * n == 0 and *none = true (service decidedly not available).
+/* Parse a raw DNS response holding SRV answers. A single record with target "." (or only
+ * such records) yields n == 0 and *none = true (service decidedly not available); "."
+ * records beside real ones are dropped, as are port-0 records and answers other than SRV/IN.
+ * A non-zero RCODE is no records; with TC set, the complete records before the cut are kept.
+ * At most 256 records.
  * Errors: XU_ERR_PROTO (malformed, *why), XU_ERR_NOMEM. */
 enum xu_err xu_srv_parse(const unsigned char *msg, size_t len, bool direct_tls, struct xu_srv **out,
 			 size_t *n, bool *none, const char **why);
 /* Order per RFC 2782 (priority, then weighted random); rnd returns a uniform value in
- * [0, bound] inclusive. Stable for equal input and rnd. */
+ * [0, bound] inclusive. On equal priority direct_tls records come first (XEP-0368 allows
+ * the preference). Stable for equal input and rnd. */
 void xu_srv_order(struct xu_srv *r, size_t n, uint32_t (*rnd)(void *ctx, uint32_t bound),
 		  void *ctx);
 /* Query _xmpps-client._tcp and _xmpp-client._tcp for domain (ASCII) and merge them in the
  * order to try (XEP-0368). n == 0 with XU_OK: no records (fall back to the domain), unless
- * *none. Errors: XU_ERR_NOMEM (DNS failures are treated as "no records"). */
+ * *none. localhost and IP literals are never queried. timeout_ms 0 means 10 s; the
+ * resolver counts whole seconds, so a query may take 1 s per name server even when less
+ * time was given.
+ * Errors: XU_ERR_NOMEM (DNS failures are treated as "no records"). */
 enum xu_err xu_srv_lookup(const char *domain, unsigned timeout_ms, struct xu_srv **out, size_t *n,
 			  bool *none);
 void xu_srv_free(struct xu_srv *r, size_t n);

@@ -150,9 +150,12 @@ enum xu_esc_mode {
 	XU_ESC_IDENT,    /* identifiers (nicks, names): also zero-width/default-ignorables */
 };
 /* Escape peer-controlled text for printing (controls, C1, bidi, U+2028/9, backslash).
- * Invalid UTF-8 bytes become \xHH. *out is malloc'ed. Errors: XU_ERR_NOMEM. */
+ * Invalid UTF-8 bytes become \xHH. *out is malloc'ed, valid UTF-8.
+ * Errors: XU_ERR_NOMEM, XU_ERR_USAGE (in NULL with len > 0). */
 enum xu_err xu_escape(const char *in, size_t len, enum xu_esc_mode mode, char **out);
-/* JSON string contents (without the quotes), ASCII-safe. Errors: XU_ERR_NOMEM. */
+/* JSON string contents (without the quotes), RFC 8259: quote, backslash and controls escaped,
+ * and DEL, C1, bidi controls and U+2028/9 as \uXXXX too; other non-ASCII stays UTF-8;
+ * invalid UTF-8 bytes become U+FFFD. Errors: XU_ERR_NOMEM, XU_ERR_USAGE (as above). */
 enum xu_err xu_json_escape(const char *in, size_t len, char **out);
 
 /* ---------------------------------------------------------------- configuration */
