@@ -257,7 +257,7 @@ enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza
 	}
 	sp.offered_mechs = offered;
 	sp.n_offered_mechs = n;
-	sp.offered_cbs = ncb ? cbs : NULL;
+	sp.offered_cbs = cbel ? cbs : NULL;
 	sp.n_offered_cbs = ncb;
 	err = xu_scram_new(&sp, &s->scram);
 	free(cbdata);
