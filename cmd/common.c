@@ -48,6 +48,8 @@ struct poptOption cmd_common_table[] = {
     {"config", 'c', POPT_ARG_STRING, &cmd_opts.config, 0,
      "config file (default $XDG_CONFIG_HOME/xmpp-utils/config)", "FILE"},
     {"version", 'V', POPT_ARG_NONE, NULL, 'V', "print the version and exit", NULL},
+    {"help", 'h', POPT_ARG_NONE, NULL, 'h', "show this help and exit", NULL},
+    {"usage", 0, POPT_ARG_NONE, NULL, 'u', "show a short usage message and exit", NULL},
     POPT_TABLEEND,
 };
 
@@ -145,8 +147,13 @@ int cmd_parse(int argc, const char **argv, const struct poptOption *table, const
 	pc = poptGetContext(cmd_prog, argc, argv, table, 0);
 	poptSetOtherOptionHelp(pc, usage);
 	while ((rc = poptGetNextOpt(pc)) > 0) {
-		if (rc == 'V') {
-			printf("%s %s\n", cmd_prog, XU_VERSION);
+		if (rc == 'V' || rc == 'h' || rc == 'u') {
+			if (rc == 'V')
+				printf("%s %s\n", cmd_prog, XU_VERSION);
+			else if (rc == 'h')
+				poptPrintHelp(pc, stdout, 0);
+			else
+				poptPrintUsage(pc, stdout, 0);
 			poptFreeContext(pc);
 			return -1;
 		}

@@ -43,7 +43,7 @@ static struct poptOption send_table[] = {
     {"dry-run", 'n', POPT_ARG_NONE, &send_opts.dry_run, 0,
      "print the stanzas that would be sent, do not connect", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, cmd_common_table, 0, "Connection options:", NULL},
-    POPT_AUTOHELP POPT_TABLEEND,
+    POPT_TABLEEND,
 };
 
 struct send_job {
