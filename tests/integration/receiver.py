@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Independent XMPP receiver for the integration tests (slixmpp): RFC 6120 client, RFC 6121 §5 messages.
+
+Logs in with certificate verification against the test CA, checks the certificate names the
+expected domain itself (slixmpp skips that for IP addresses), sends initial presence, then writes
+every <message/> it receives as one JSON line to --out (flushed at once).
+
+Control on stdin, one command per line:
+  barrier ID   send ourselves a message; when it comes back write {"barrier": ID}. The server
+               routes stanzas in order, so every message routed to us before the command has
+               been written to --out once the barrier line appears.
+  quit         disconnect and exit (also on end of stdin, so we never outlive the harness)
+"""
+
+import argparse
+import json
+import os
+import ssl
+import sys
+
+import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
+
+NS = "{jabber:client}"
+BARRIER_BODY = "xu-harness-barrier:"
+
+
+def child_text(xml, name):
+    el = xml.find(NS + name)
+    if el is None:
+        return None
+    return el.text or ""
+
+
+class Receiver(slixmpp.ClientXMPP):
+    def __init__(self, args, password):
+        super().__init__(args.jid, password)
+        self.args = args
+        self.out = open(args.out, "a", encoding="utf-8")
+        self.ready = False
+        self.failed = None
+        self.register_handler(Callback("xu all messages", MatchXPath(NS + "message"), self.on_message))
+        self.add_event_handler("session_start", self.on_start)
+        self.add_event_handler("failed_auth", lambda _e: self.fail("authentication failed"))
+        self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
+        self.add_event_handler("ssl_invalid_chain", lambda e: self.fail("certificate rejected: %s" % e))
+        self.add_event_handler("disconnected", self.on_disconnected)
+
+    def fail(self, why):
+        if self.failed is None:
+            self.failed = why
+        print("receiver: %s" % why, file=sys.stderr, flush=True)
+        self.loop.call_soon(self.loop.stop)
+
+    def on_disconnected(self, _event):
+        if not self.ready and self.failed is None:
+            self.fail("disconnected before the session started")
+        elif self.failed is None:
+            self.loop.call_soon(self.loop.stop)
+
+    def write(self, record):
+        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def check_peer_name(self):
+        # Python's check already ran when default_domain was set; this second look makes the
+        # receiver's trust explicit and independent of slixmpp internals.
+        sslobj = self.transport.get_extra_info("ssl_object") if self.transport else None
+        if sslobj is None:
+            return "the stream is not encrypted"
+        cert = sslobj.getpeercert()
+        names = [v for k, v in cert.get("subjectAltName", ()) if k == "DNS"]
+        if self.args.server_name not in names:
+            return "certificate names %s, not %s" % (names, self.args.server_name)
+        return None
+
+    async def on_start(self, event):
+        try:
+            await self.session(event)
+        except Exception as e:  # noqa: BLE001 - slixmpp would only log it and hang on
+            self.fail("session failed: %r" % (e,))
+
+    async def session(self, _event):
+        why = self.check_peer_name()
+        if why:
+            self.fail(why)
+            return
+        self.send_presence(ppriority=self.args.priority)
+        # The server handles our stream in order, so the ping's answer means the presence is in.
+        try:
+            await self.plugin["xep_0199"].send_ping(self.boundjid.domain, timeout=10)
+        except Exception as e:  # noqa: BLE001 - any failure here means "not ready"
+            self.fail("ping after presence failed: %r" % (e,))
+            return
+        self.ready = True
+        self.loop.add_reader(sys.stdin.fileno(), self.on_stdin)
+        with open(self.args.ready_file + ".tmp", "w") as f:
+            f.write(self.boundjid.full + "\n")
+        os.rename(self.args.ready_file + ".tmp", self.args.ready_file)
+
+    def on_stdin(self):
+        try:
+            self.command()
+        except Exception as e:  # noqa: BLE001
+            self.fail("control command failed: %r" % (e,))
+
+    def command(self):
+        line = sys.stdin.readline()
+        if not line or line.strip() == "quit":
+            self.loop.remove_reader(sys.stdin.fileno())
+            self.disconnect(wait=2)
+            return
+        cmd, _, arg = line.strip().partition(" ")
+        if cmd == "barrier":
+            self.send_message(mto=self.boundjid.full, mbody=BARRIER_BODY + arg, mtype="chat")
+
+    def on_message(self, msg):
+        xml = msg.xml
+        body = child_text(xml, "body")
+        if body is not None and body.startswith(BARRIER_BODY) and str(msg["from"]) == self.boundjid.full:
+            self.write({"barrier": body[len(BARRIER_BODY):]})
+            return
+        rec = {
+            "from": xml.get("from"),
+            "to": xml.get("to"),
+            "type": xml.get("type", "normal"),
+            "subject": child_text(xml, "subject"),
+            "body": body,
+            "thread": child_text(xml, "thread"),
+            "id": xml.get("id"),
+        }
+        err = xml.find(NS + "error")
+        if err is not None:
+            rec["error"] = [c.tag.split("}")[-1] for c in err if not c.tag.endswith("}text")]
+        self.write(rec)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--jid", required=True)
+    p.add_argument("--password-env", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--ca", required=True)
+    p.add_argument("--server-name", default=None, help="name the certificate must carry")
+    p.add_argument("--out", required=True)
+    p.add_argument("--ready-file", required=True)
+    p.add_argument("--priority", type=int, default=0)
+    args = p.parse_args()
+    if args.server_name is None:
+        args.server_name = slixmpp.JID(args.jid).domain
+    password = os.environ.get(args.password_env)
+    if password is None:
+        print("receiver: $%s is not set" % args.password_env, file=sys.stderr)
+        return 2
+
+    xmpp = Receiver(args, password)
+    xmpp.register_plugin("xep_0199")
+    xmpp.ca_certs = args.ca
+    xmpp.ssl_context = ssl.create_default_context()
+    xmpp.ssl_context.check_hostname = True
+    xmpp.ssl_context.verify_mode = ssl.CERT_REQUIRED
+    # slixmpp leaves default_domain empty for an IP address, which would skip the name check;
+    # set it once the TCP connection stands (earlier it would make slixmpp resolve the name).
+    xmpp.add_event_handler("connected", lambda _e: setattr(xmpp, "default_domain", args.server_name))
+    xmpp.connect(address=(args.host, args.port), force_starttls=True)
+    xmpp.loop.run_forever()
+    if xmpp.failed:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

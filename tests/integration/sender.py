@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""Independent XMPP sender for the integration tests (slixmpp): RFC 6120 client, RFC 6121 §5 messages.
+
+Sends each --msg (a JSON object: to, body, and optionally type, subject, thread, id), then pings
+its own server: the server handles one stream in order (RFC 6120 §10.1) and answers a bounce
+while routing, so every error for our messages has arrived before the ping's answer. Waits
+--grace seconds more, then prints each message error received as a JSON line on stdout:
+{"id", "from", "type": "error", "condition", "error_type"}. Exit 0 when all that worked.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import ssl
+import sys
+
+import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
+
+NS = "{jabber:client}"
+NS_STANZAS = "{urn:ietf:params:xml:ns:xmpp-stanzas}"
+
+
+class Sender(slixmpp.ClientXMPP):
+    def __init__(self, args, password):
+        super().__init__(args.jid, password)
+        self.args = args
+        self.errors = []
+        self.failed = None
+        self.register_handler(Callback("xu message errors", MatchXPath(NS + "message"), self.on_message))
+        self.add_event_handler("session_start", self.on_start)
+        self.add_event_handler("failed_auth", lambda _e: self.fail("authentication failed"))
+        self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
+        self.add_event_handler("ssl_invalid_chain", lambda e: self.fail("certificate rejected: %s" % e))
+        self.add_event_handler("disconnected", lambda _e: self.loop.stop())
+        self.add_event_handler("connected", lambda _e: setattr(self, "default_domain", args.server_name))
+
+    def fail(self, why):
+        if self.failed is None:
+            self.failed = why
+        print("sender: %s" % why, file=sys.stderr, flush=True)
+        self.loop.call_soon(self.loop.stop)
+
+    def on_message(self, msg):
+        xml = msg.xml
+        if xml.get("type") != "error":
+            return
+        err = xml.find(NS + "error")
+        cond = None
+        if err is not None:
+            for c in err:
+                if c.tag.startswith(NS_STANZAS) and c.tag != NS_STANZAS + "text":
+                    cond = c.tag[len(NS_STANZAS):]
+        self.errors.append({
+            "id": xml.get("id"),
+            "from": xml.get("from"),
+            "type": "error",
+            "condition": cond,
+            "error_type": err.get("type") if err is not None else None,
+        })
+
+    async def on_start(self, event):
+        try:
+            await self.session(event)
+        except Exception as e:  # noqa: BLE001 - slixmpp would only log it and hang on
+            self.fail("session failed: %r" % (e,))
+
+    async def session(self, _event):
+        sslobj = self.transport.get_extra_info("ssl_object")
+        if sslobj is None:
+            self.fail("the stream is not encrypted")
+            return
+        names = [v for k, v in sslobj.getpeercert().get("subjectAltName", ()) if k == "DNS"]
+        if self.args.server_name not in names:
+            self.fail("certificate names %s, not %s" % (names, self.args.server_name))
+            return
+        for raw in self.args.msg:
+            m = json.loads(raw)
+            msg = self.make_message(mto=m["to"], mbody=m.get("body"), msubject=m.get("subject"),
+                                    mtype=m.get("type", "chat"))
+            if m.get("id"):
+                msg["id"] = m["id"]
+            if m.get("thread"):
+                msg["thread"] = m["thread"]
+            msg.send()
+        try:
+            await self.plugin["xep_0199"].send_ping(self.boundjid.domain, timeout=10)
+        except Exception as e:  # noqa: BLE001
+            self.fail("ping failed: %r" % (e,))
+            return
+        await asyncio.sleep(self.args.grace)
+        for e in self.errors:
+            print(json.dumps(e), flush=True)
+        self.disconnect(wait=2)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--jid", required=True)
+    p.add_argument("--password-env", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--ca", required=True)
+    p.add_argument("--server-name", default=None)
+    p.add_argument("--msg", action="append", default=[], help="JSON: to, body, type, subject, thread, id")
+    p.add_argument("--grace", type=float, default=0.0)
+    args = p.parse_args()
+    if args.server_name is None:
+        args.server_name = slixmpp.JID(args.jid).domain
+    password = os.environ.get(args.password_env)
+    if password is None:
+        print("sender: $%s is not set" % args.password_env, file=sys.stderr)
+        return 2
+    xmpp = Sender(args, password)
+    xmpp.register_plugin("xep_0199")
+    xmpp.ca_certs = args.ca
+    xmpp.ssl_context = ssl.create_default_context()
+    xmpp.connect(address=(args.host, args.port), force_starttls=True)
+    xmpp.loop.run_forever()
+    return 1 if xmpp.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1024 @@
+"""Integration test harness: throwaway CA, private Prosody, slixmpp peers, PASS/FAIL lines (RFC 6120 c2s on 127.0.0.1).
+
+Use from a test script:
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import xuharness as xh
+
+    @xh.needs("prosody", "slixmpp", "pki")   # else exit 125 "SKIP: prosody not installed"
+    def main(t):
+        xh.require_send()                      # exit 125 "SKIP: xmpp-send not built" if missing
+        with xh.Prosody(t, users=("alice", "bob")) as srv:   # started now, stopped on exit
+            with srv.receiver("bob") as bob:
+                with t.case("plain"):          # prints PASS plain / FAIL plain: why
+                    rc, out, err = srv.run_send(["bob@localhost", "-m", "hi"])
+                    xh.expect_rc(rc, 0, err)
+                    xh.expect_messages(bob.collect(1), [{"body": "hi", "from": "alice@localhost"}])
+
+    xh.main(main)
+
+Everything lives under one temporary directory per script (removed at exit unless
+XU_IT_KEEP=1); every child process is stopped in a finally/atexit path and also gets
+PR_SET_PDEATHSIG so nothing outlives a killed harness. Nothing listens or connects anywhere
+but 127.0.0.1. Environment knobs: XU_BIN_DIR, XU_SRC_DIR, XU_IT_KEEP=1, XU_IT_DEBUG=1
+(Prosody debug log + keep), XU_IT_WRAPPER (prefix for xmpp-send, e.g. "valgrind -q").
+"""
+
+import atexit
+import base64
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PY = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC_DIR = os.environ.get("XU_SRC_DIR") or os.path.dirname(os.path.dirname(HERE))
+BIN_DIR = os.environ.get("XU_BIN_DIR") or os.path.join(SRC_DIR, "build")
+DEBUG = os.environ.get("XU_IT_DEBUG") == "1"
+KEEP = DEBUG or os.environ.get("XU_IT_KEEP") == "1"
+DOMAIN = "localhost"
+LOOPBACK = "127.0.0.1"
+SEND = "xmpp-send"
+
+# Hosts every server certificate must cover (see /work/shared/notes/servers.md).
+SERVER_NAMES = ["localhost", "conference.localhost", "upload.localhost", "example.test",
+                "conference.example.test", "upload.example.test"]
+SERVER_IPS = ["127.0.0.1", "::1"]
+
+
+class SkipAll(Exception):
+    """The whole script cannot run (exit 125)."""
+
+
+class Skip(Exception):
+    """One case cannot run here."""
+
+
+class Fail(AssertionError):
+    """One case failed; the message says why."""
+
+
+def check(cond, why):
+    if not cond:
+        raise Fail(why)
+
+
+# ---------------------------------------------------------------------------------------------
+# Child processes
+
+_PR_SET_PDEATHSIG = 1
+try:
+    _LIBC = ctypes.CDLL(None, use_errno=True)
+except OSError:  # pragma: no cover - every Linux libc has prctl
+    _LIBC = None
+
+
+def _child_setup(new_session, deathsig=signal.SIGTERM):
+    # Runs in the child between fork and exec: if the harness dies (even SIGKILL from a ctest
+    # timeout) the kernel signals the child, so no server or client is left behind.
+    def setup():
+        if new_session:
+            os.setsid()
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_PDEATHSIG, int(deathsig), 0, 0, 0)
+    return setup
+
+
+def stop_process(proc, term_wait=5.0):
+    """SIGTERM, wait up to term_wait, then SIGKILL. Safe to call twice."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=term_wait)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nobody listens on right now (bind to port 0, then close)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def tail(path, lines=25):
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return "(no %s)" % path
+
+
+# ---------------------------------------------------------------------------------------------
+# Test run: temp dir, results, cleanup
+
+
+class Run:
+    """One test script: its temp dir, its processes, its PASS/FAIL/SKIP counts."""
+
+    def __init__(self, name):
+        self.name = name
+        self.root = tempfile.mkdtemp(prefix="xu-it-%s-" % name)
+        os.chmod(self.root, 0o755)  # a non-root Prosody user may need to traverse it
+        self.passed = self.failed = self.skipped = 0
+        self._cleanups = []
+        self._pki = None
+        self._seq = 0
+        self.started = time.monotonic()
+
+    def mkdtemp(self, prefix):
+        self._seq += 1
+        d = os.path.join(self.root, "%s-%d" % (prefix, self._seq))
+        os.makedirs(d, mode=0o700)
+        return d
+
+    def at_cleanup(self, fn):
+        self._cleanups.append(fn)
+
+    def pki(self):
+        if self._pki is None:
+            self._pki = PKI(os.path.join(self.root, "pki"))
+        return self._pki
+
+    def cleanup(self):
+        while self._cleanups:
+            fn = self._cleanups.pop()
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - cleanup must go on
+                print("# cleanup: %r" % (e,), flush=True)
+        if self.root is None:
+            return
+        if KEEP:
+            print("# kept %s" % self.root, flush=True)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+        self.root = None
+
+    @contextlib.contextmanager
+    def case(self, name):
+        """with t.case("name"): ... prints PASS/FAIL/SKIP; a failure does not stop the script."""
+        t0 = time.monotonic()
+        try:
+            yield
+        except Skip as e:
+            self.skipped += 1
+            print("SKIP %s: %s" % (name, e), flush=True)
+        except Fail as e:
+            self.failed += 1
+            print("FAIL %s: %s" % (name, _one_line(str(e))), flush=True)
+            _print_detail(e)
+        except SkipAll:
+            raise
+        except Exception as e:  # noqa: BLE001 - an unexpected error fails this case only
+            self.failed += 1
+            print("FAIL %s: %s: %s" % (name, type(e).__name__, _one_line(str(e))), flush=True)
+            _print_detail(e)
+        else:
+            self.passed += 1
+            print("PASS %s" % name, flush=True)
+        took = time.monotonic() - t0
+        if took > 2.0:
+            print("# %s took %.1fs" % (name, took), flush=True)
+
+    def note(self, text):
+        """An informational line (not a result), prefixed with '# '."""
+        for line in str(text).splitlines() or [""]:
+            print("# " + line, flush=True)
+
+    def summary(self):
+        print("# %s: %.1fs" % (self.name, time.monotonic() - self.started), flush=True)
+        print("%d passed, %d failed, %d skipped" % (self.passed, self.failed, self.skipped), flush=True)
+        return 1 if self.failed else 0
+
+
+def _one_line(s):
+    first = s.strip().splitlines()[0] if s.strip() else ""
+    return first[:400]
+
+
+def _print_detail(e):
+    lines = str(e).strip().splitlines()[1:]
+    for line in lines[:40]:
+        print("#   " + line, flush=True)
+
+
+def _on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def main(fn, name=None):
+    """Run fn(run) with cleanup and exit with 0 / 1 / 125."""
+    name = name or os.path.basename(sys.argv[0])
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    try:
+        need_tools = getattr(fn, "xu_needs", ())
+        for tool in need_tools:
+            require_tool(tool)
+        t = Run(name)
+    except SkipAll as e:
+        print("SKIP: %s" % e, flush=True)
+        sys.exit(125)
+    atexit.register(t.cleanup)
+    code = 1
+    try:
+        fn(t)
+        code = t.summary()
+    except SkipAll as e:
+        if t.passed or t.failed:
+            t.failed += 1
+            print("FAIL %s: cannot go on: %s" % (name, e), flush=True)
+            code = t.summary()
+        else:
+            print("SKIP: %s" % e, flush=True)
+            code = 125
+    except SystemExit as e:
+        print("FAIL %s: interrupted (%s)" % (name, e.code), flush=True)
+        t.failed += 1
+        code = t.summary()
+    except BaseException as e:  # noqa: BLE001 - report, then clean up
+        import traceback
+        t.failed += 1
+        print("FAIL %s: harness error: %s: %s" % (name, type(e).__name__, _one_line(str(e))), flush=True)
+        for line in traceback.format_exc().splitlines():
+            print("#   " + line, flush=True)
+        code = t.summary()
+    finally:
+        t.cleanup()
+    sys.exit(code)
+
+
+def require_tool(tool):
+    if tool == "prosody":
+        if not shutil.which("prosody") or not shutil.which("prosodyctl"):
+            raise SkipAll("prosody not installed")
+    elif tool == "slixmpp":
+        if not os.access(PY, os.X_OK):
+            raise SkipAll("%s missing" % PY)
+        r = subprocess.run([PY, "-c", "import slixmpp"], capture_output=True)
+        if r.returncode != 0:
+            raise SkipAll("slixmpp not importable by %s" % PY)
+    elif tool in ("certtool", "pki"):
+        if not shutil.which("certtool") and not shutil.which("openssl"):
+            raise SkipAll("neither certtool (gnutls-bin) nor openssl installed")
+    else:
+        if not shutil.which(tool):
+            raise SkipAll("%s not installed" % tool)
+
+
+def needs(*tools):
+    """Decorator for the script's main: tools whose absence makes the script exit 125."""
+    def deco(fn):
+        fn.xu_needs = tools
+        return fn
+    return deco
+
+
+def send_path():
+    return os.path.join(BIN_DIR, SEND)
+
+
+def require_send():
+    p = send_path()
+    if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+        raise SkipAll("xmpp-send not built (no %s)" % p)
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# Certificates
+
+
+class PKI:
+    """A throwaway CA and server certificates (ECDSA P-256), made on first use and cached.
+
+    cert(kind) -> (crt, key) for kind in:
+      server      from the CA, for SERVER_NAMES and SERVER_IPS
+      wrong_name  from the CA, for wrong.example only
+      other_ca    from a second, unrelated CA, for the same names as server
+      expired     from the CA, for the same names, valid 2020-01-01 .. 2021-01-01
+    cert() returns None for "expired" when only openssl is available.
+    """
+
+    KINDS = ("server", "wrong_name", "other_ca", "expired")
+
+    def __init__(self, directory):
+        self.dir = directory
+        os.makedirs(self.dir, mode=0o755, exist_ok=True)
+        self.tool = "certtool" if shutil.which("certtool") else "openssl"
+        self._cache = {}
+
+    @property
+    def ca(self):
+        """Path of the CA certificate clients must trust."""
+        return self._ca("ca", "xmpp-utils test CA")[0]
+
+    def cert(self, kind):
+        if kind in self._cache:
+            return self._cache[kind]
+        if kind == "server":
+            res = self._leaf("server", "ca", SERVER_NAMES, SERVER_IPS)
+        elif kind == "wrong_name":
+            res = self._leaf("wrong_name", "ca", ["wrong.example"], [])
+        elif kind == "other_ca":
+            res = self._leaf("other_ca", "ca2", SERVER_NAMES, SERVER_IPS)
+        elif kind == "expired":
+            res = self._leaf("expired", "ca", SERVER_NAMES, SERVER_IPS, expired=True)
+        else:
+            raise ValueError("unknown certificate kind %r" % kind)
+        self._cache[kind] = res
+        return res
+
+    def pin(self, kind):
+        """'sha256:BASE64' of the certificate's SubjectPublicKeyInfo (the --pin format)."""
+        with open(self.cert(kind)[0]) as f:
+            pem = f.read()
+        der = base64.b64decode("".join(line for line in pem.splitlines() if line and not line.startswith("-----")))
+        return "sha256:" + base64.b64encode(hashlib.sha256(spki_of(der)).digest()).decode()
+
+    def _run(self, argv):
+        r = subprocess.run(argv, cwd=self.dir, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s" % (" ".join(argv[:2]), r.returncode, r.stderr[-800:]))
+
+    def _key(self, name):
+        path = os.path.join(self.dir, name + ".key")
+        if self.tool == "certtool":
+            self._run(["certtool", "--generate-privkey", "--key-type", "ecdsa", "--curve", "secp256r1",
+                       "--no-text", "--outfile", path])
+        else:
+            self._run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                       "-out", path])
+        # Prosody may run as its own user when not root: it must read the key.
+        os.chmod(path, 0o644)
+        return path
+
+    def _ca(self, name, cn):
+        if name in self._cache:
+            return self._cache[name]
+        key = self._key(name)
+        crt = os.path.join(self.dir, name + ".crt")
+        if self.tool == "certtool":
+            tmpl = os.path.join(self.dir, name + ".tmpl")
+            with open(tmpl, "w") as f:
+                f.write('cn = "%s"\nca\ncert_signing_key\ncrl_signing_key\n'
+                        'activation_date = "2019-01-01 00:00:00"\n'
+                        'expiration_date = "2045-01-01 00:00:00"\n' % cn)
+            self._run(["certtool", "--generate-self-signed", "--load-privkey", key, "--template", tmpl,
+                       "--no-text", "--outfile", crt])
+        else:
+            self._run(["openssl", "req", "-x509", "-new", "-key", key, "-subj", "/CN=" + cn, "-days", "3650",
+                       "-addext", "basicConstraints=critical,CA:TRUE",
+                       "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", crt])
+        self._cache[name] = (crt, key)
+        return self._cache[name]
+
+    def _leaf(self, name, ca_name, dns, ips, expired=False):
+        ca_crt, ca_key = self._ca(ca_name, "xmpp-utils test CA" if ca_name == "ca" else "unrelated test CA")
+        key = self._key(name)
+        crt = os.path.join(self.dir, name + ".crt")
+        if self.tool == "certtool":
+            tmpl = os.path.join(self.dir, name + ".tmpl")
+            with open(tmpl, "w") as f:
+                f.write('cn = "%s"\n' % dns[0])
+                for d in dns:
+                    f.write('dns_name = "%s"\n' % d)
+                for ip in ips:
+                    f.write('ip_address = "%s"\n' % ip)
+                f.write("tls_www_server\nsigning_key\n")
+                if expired:
+                    f.write('activation_date = "2020-01-01 00:00:00"\nexpiration_date = "2021-01-01 00:00:00"\n')
+                else:
+                    f.write('activation_date = "2020-01-01 00:00:00"\nexpiration_date = "2044-01-01 00:00:00"\n')
+            self._run(["certtool", "--generate-certificate", "--load-privkey", key, "--load-ca-certificate", ca_crt,
+                       "--load-ca-privkey", ca_key, "--template", tmpl, "--no-text", "--outfile", crt])
+        else:
+            if expired:
+                return None
+            csr = os.path.join(self.dir, name + ".csr")
+            ext = os.path.join(self.dir, name + ".ext")
+            with open(ext, "w") as f:
+                san = ["DNS:" + d for d in dns] + ["IP:" + i for i in ips]
+                f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                        "extendedKeyUsage=serverAuth\n" % ",".join(san))
+            self._run(["openssl", "req", "-new", "-key", key, "-subj", "/CN=" + dns[0], "-out", csr])
+            self._run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-set_serial",
+                       str(int.from_bytes(os.urandom(8), "big")), "-days", "3650", "-extfile", ext, "-out", crt])
+        return (crt, key)
+
+
+def _der_tlv(buf, pos):
+    """(tag, start of value, end of value) of the DER element at pos."""
+    tag = buf[pos]
+    n = buf[pos + 1]
+    pos += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(buf[pos:pos + k], "big")
+        pos += k
+    return tag, pos, pos + n
+
+
+def spki_of(cert_der):
+    """The DER SubjectPublicKeyInfo inside an X.509 certificate (RFC 5280 §4.1)."""
+    _, cs, _ = _der_tlv(cert_der, 0)          # Certificate
+    _, ts, te = _der_tlv(cert_der, cs)        # tbsCertificate
+    pos = ts
+    fields = []
+    while pos < te:
+        tag, vs, ve = _der_tlv(cert_der, pos)
+        fields.append((tag, pos, ve))
+        pos = ve
+    if fields[0][0] == 0xA0:                  # [0] EXPLICIT version
+        fields = fields[1:]
+    # serial, signature, issuer, validity, subject, subjectPublicKeyInfo
+    _, start, end = fields[5]
+    return cert_der[start:end]
+
+
+# ---------------------------------------------------------------------------------------------
+# Prosody
+
+DEFAULT_MODULES = ["roster", "saslauth", "tls", "disco", "carbons", "pep", "private", "blocklist",
+                   "vcard4", "vcard_legacy", "bookmarks", "version", "time", "ping", "mam", "smacks",
+                   "lastactivity"]
+
+
+def _lua_str(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _lua_list(items):
+    return "{ %s }" % ", ".join(_lua_str(i) if isinstance(i, str) else str(i) for i in items)
+
+
+class Prosody:
+    """A private Prosody 0.12 on 127.0.0.1 high ports, everything under its own temp dir.
+
+    Knobs: cert (a PKI kind: which certificate the server presents), tls (False: no STARTTLS
+    offered at all and encryption not required), smacks (False: no XEP-0198), modules (extra
+    modules to enable), config_extra / host_extra (Lua appended to the global section /
+    the VirtualHost), users ({name: password} registered before start).
+    """
+
+    def __init__(self, run, cert="server", tls=True, smacks=True, modules=(), config_extra="",
+                 host_extra="", users=(), name="prosody", start=True):
+        self.run = run
+        self.pki = run.pki()
+        self.cert_kind = cert
+        self.tls = tls
+        self.smacks = smacks
+        self.modules = list(modules)
+        self.config_extra = config_extra
+        self.host_extra = host_extra
+        self.domain = DOMAIN
+        self.host = LOOPBACK
+        self.dir = run.mkdtemp(name)
+        self.cfg = os.path.join(self.dir, "prosody.cfg.lua")
+        self.log = os.path.join(self.dir, "prosody.log")
+        self.out = os.path.join(self.dir, "prosody.out")
+        self.pidfile = os.path.join(self.dir, "prosody.pid")
+        self.data = os.path.join(self.dir, "data")
+        self.certs = os.path.join(self.dir, "certs")
+        self.home = os.path.join(self.dir, "home")  # HOME / XDG dirs for the commands under test
+        self.port = free_port()
+        self.tls_port = free_port()
+        while self.tls_port == self.port:
+            self.tls_port = free_port()
+        self.passwords = {}
+        self.proc = None
+        self._receivers = []
+        for d in (self.data, self.certs, self.home):
+            os.makedirs(d, mode=0o755, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self._write_config()
+        run.at_cleanup(self.stop)
+        for u in users:
+            self.register(u)
+        if start:
+            self.start()
+
+    @property
+    def ca(self):
+        return self.pki.ca
+
+    def jid(self, user):
+        return "%s@%s" % (user, self.domain)
+
+    def _write_config(self):
+        pair = self.pki.cert(self.cert_kind)
+        if pair is None:
+            raise Skip("cannot make a %s certificate with %s" % (self.cert_kind, self.pki.tool))
+        crt, key = pair
+        # Prosody also looks in the certificates directory by host name.
+        shutil.copy(crt, os.path.join(self.certs, self.domain + ".crt"))
+        shutil.copy(key, os.path.join(self.certs, self.domain + ".key"))
+        modules = [m for m in DEFAULT_MODULES if (m != "smacks" or self.smacks) and (m != "tls" or self.tls)]
+        modules += [m for m in self.modules if m not in modules]
+        disabled = ["s2s"]
+        if not self.smacks:
+            disabled.append("smacks")
+        if not self.tls:
+            disabled.append("tls")
+        ssl = "{ certificate = %s; key = %s; }" % (_lua_str(os.path.join(self.certs, self.domain + ".crt")),
+                                                    _lua_str(os.path.join(self.certs, self.domain + ".key")))
+        level = "debug" if DEBUG else "info"
+        lines = [
+            "-- written by tests/integration/xuharness.py; a throwaway server",
+            "pidfile = %s" % _lua_str(self.pidfile),
+            "data_path = %s" % _lua_str(self.data),
+            "certificates = %s" % _lua_str(self.certs),
+            "log = { { levels = { min = %s }, to = \"file\", filename = %s } }" % (_lua_str(level), _lua_str(self.log)),
+            "daemonize = false",
+            "interfaces = { %s }" % _lua_str(LOOPBACK),
+            "local_interfaces = { %s }" % _lua_str(LOOPBACK),
+            "c2s_ports = { %d }" % self.port,
+            "c2s_direct_tls_ports = { %d }" % self.tls_port,
+            "s2s_ports = { }",
+            "legacy_ssl_ports = { }",
+            "http_ports = { }",
+            "https_ports = { }",
+            "http_interfaces = { %s }" % _lua_str(LOOPBACK),
+            "https_interfaces = { %s }" % _lua_str(LOOPBACK),
+            "component_ports = { }",
+            "modules_enabled = %s" % _lua_list(modules),
+            "modules_disabled = %s" % _lua_list(disabled),
+            "run_as_root = true" if os.geteuid() == 0 else "-- not root",
+            "c2s_require_encryption = %s" % ("true" if self.tls else "false"),
+            "s2s_require_encryption = true",
+            "allow_unencrypted_plain_auth = false",
+            "authentication = \"internal_hashed\"",
+            "storage = \"internal\"",
+            "storage_archive_item_limit = 1000000",
+            "default_archive_policy = true",
+            "archive_expires_after = \"never\"",
+            "c2s_stanza_size_limit = 1024 * 1024",
+            "ssl = %s" % ssl,
+            "c2s_direct_tls_ssl = %s" % ssl,
+            self.config_extra,
+            "",
+            "VirtualHost %s" % _lua_str(self.domain),
+            "    ssl = %s" % ssl,
+            self.host_extra,
+            "",
+        ]
+        with open(self.cfg, "w") as f:
+            f.write("\n".join(lines))
+
+    # -- lifecycle
+
+    def start(self, deadline=15.0, attempts=3):
+        """Launch Prosody (new session, like setsid) and wait until it serves c2s on our ports.
+
+        The ports were free when picked; if something took one meanwhile, Prosody logs the bind
+        failure and runs on, so that is checked in its log and the start retried on new ports.
+        """
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        for attempt in range(attempts):
+            why = self._start_once(deadline)
+            if why is None:
+                return
+            self.stop()
+            if not why.startswith("port"):
+                break
+            self.port, self.tls_port = free_port(), free_port()
+            self._write_config()
+        raise RuntimeError("prosody did not start (%s); log tail:\n%s\n%s" % (why, tail(self.out), tail(self.log)))
+
+    def _start_once(self, deadline):
+        log_start = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        out = open(self.out, "ab")
+        try:
+            self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"], stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT, cwd=self.dir,
+                                         preexec_fn=_child_setup(True))
+        finally:
+            out.close()
+        t_end = time.monotonic() + deadline
+        why = "no answer"
+        bound = False
+        want = ["Activated service 'c2s' on [127.0.0.1]:%d" % self.port,
+                "Activated service 'c2s_direct_tls' on [127.0.0.1]:%d" % self.tls_port]
+        while time.monotonic() < t_end:
+            if self.proc.poll() is not None:
+                return "exited with %s during start-up" % self.proc.returncode
+            if not bound:
+                try:
+                    with open(self.log, "r", encoding="utf-8", errors="replace") as f:
+                        f.seek(log_start)
+                        log = f.read()
+                except OSError:
+                    log = ""
+                if "Failed to open server port" in log or "Error binding" in log:
+                    return "port taken: " + [line for line in log.splitlines() if "port" in line][-1][-200:]
+                bound = all(w in log for w in want)
+                why = "ports not active yet"
+            if bound:
+                why = self._probe()
+                if why is None:
+                    return None
+            time.sleep(0.02)
+        return "not ready after %.0fs (%s)" % (deadline, why)
+
+    def _probe(self):
+        """None once a stream header on the c2s port is answered with </stream:features>."""
+        try:
+            with socket.create_connection((self.host, self.port), timeout=1.0) as s:
+                s.sendall(("<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
+                           "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>" % self.domain).encode())
+                buf = b""
+                while b"</stream:features>" not in buf:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        return "connection closed: %r" % buf[-200:]
+                    buf += chunk
+                    if len(buf) > 65536:
+                        return "no features"
+                self.features = buf.decode("utf-8", "replace")
+                try:
+                    s.sendall(b"</stream:stream>")
+                except OSError:
+                    pass
+                return None
+        except OSError as e:
+            return str(e)
+
+    def stop(self):
+        for r in list(self._receivers):
+            r.stop()
+        if self.proc is not None:
+            stop_process(self.proc)
+            self.proc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def log_tail(self, lines=25):
+        return tail(self.log, lines)
+
+    # -- accounts
+
+    def register(self, *users, password=None):
+        for user in users:
+            pw = password or self.passwords.get(user) or "pw-%s-%s" % (user, secrets.token_hex(8))
+            r = subprocess.run(["prosodyctl", "--config", self.cfg, "register", user, self.domain, pw],
+                               capture_output=True, text=True, cwd=self.dir, stdin=subprocess.DEVNULL,
+                               timeout=30)
+            if r.returncode != 0:
+                raise RuntimeError("prosodyctl register %s failed (%d): %s%s" % (
+                    user, r.returncode, r.stdout[-400:], r.stderr[-400:]))
+            self.passwords[user] = pw
+        return self
+
+    # -- xmpp-send
+
+    def env(self, extra=None, user="alice", password=True):
+        """A clean environment for a command under test: private HOME/XDG dirs, no XMPP_*."""
+        return command_env(self.home, extra=extra,
+                           password=self.passwords[user] if (password and user in self.passwords) else None)
+
+    def send_argv(self, args, user="alice", direct_tls=False, conn=True):
+        argv = [send_path()]
+        if conn:
+            argv += ["--jid", self.jid(user), "--host", self.host, "--cafile", self.ca,
+                     "--port", str(self.tls_port if direct_tls else self.port)]
+            if direct_tls:
+                argv.append("--direct-tls")
+        return _wrapped(argv + list(args))
+
+    def run_send(self, args, env=None, stdin=None, timeout=60, user="alice", direct_tls=False, conn=True,
+                 password=True):
+        """Run xmpp-send as user against this server. Returns (rc, stdout, stderr) as text.
+
+        The password goes through $XMPP_PASSWORD only (password=False leaves it out); env adds
+        or overrides variables (a value of None removes one).
+        """
+        return run_cmd(self.send_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                       env=self.env(env, user=user, password=password), stdin=stdin, timeout=timeout)
+
+    def popen_send(self, args, env=None, user="alice", direct_tls=False, conn=True, password=True, **kw):
+        """xmpp-send as a running process (stdin/stdout/stderr pipes unless given), stopped at cleanup."""
+        kw.setdefault("stdin", subprocess.PIPE)
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
+        p = subprocess.Popen(self.send_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                             env=self.env(env, user=user, password=password), cwd=SRC_DIR,
+                             preexec_fn=_child_setup(False, signal.SIGKILL), **kw)
+        self.run.at_cleanup(lambda: stop_process(p, 2))
+        return p
+
+    # -- independent clients
+
+    def receiver(self, user, **kw):
+        r = Receiver(self, user, **kw)
+        self._receivers.append(r)
+        return r
+
+    def slix_send(self, user, messages, grace=0.0, timeout=30, port=None):
+        """Send messages (dicts: to, body, type, subject, thread, id) with slixmpp as user.
+
+        Returns the message errors that came back (list of dicts: id, condition, error_type, ...).
+        """
+        argv = [PY, os.path.join(HERE, "sender.py"), "--jid", self.jid(user), "--password-env", "XU_SENDER_PW",
+                "--host", self.host, "--port", str(port or self.port), "--ca", self.ca,
+                "--server-name", self.domain, "--grace", str(grace)]
+        for m in messages:
+            argv += ["--msg", json.dumps(m)]
+        env = dict(os.environ, XU_SENDER_PW=self.passwords[user])
+        r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL, preexec_fn=_child_setup(False, signal.SIGKILL))
+        if r.returncode != 0:
+            raise Fail("slixmpp sender failed (%d): %s" % (r.returncode, r.stderr.strip()[-600:]))
+        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
+def _wrapped(argv):
+    wrapper = os.environ.get("XU_IT_WRAPPER", "")
+    return shlex.split(wrapper) + argv if wrapper else argv
+
+
+def command_env(home, extra=None, password=None):
+    """Environment for a command under test: no XMPP_* from outside, private HOME and XDG dirs."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("XMPP_") and not k.startswith("XDG_") and k not in ("HOME",)}
+    env["HOME"] = home
+    env["XDG_CONFIG_HOME"] = os.path.join(home, ".config")
+    env["XDG_CACHE_HOME"] = os.path.join(home, ".cache")
+    env["LC_ALL"] = "C.UTF-8"
+    if password is not None:
+        env["XMPP_PASSWORD"] = password
+    for k, v in (extra or {}).items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+def run_cmd(argv, env=None, stdin=None, timeout=60):
+    """Run argv from the repo root; stdin is str/bytes/None. Returns (rc, stdout, stderr) as text."""
+    if isinstance(stdin, str):
+        stdin = stdin.encode("utf-8")
+    try:
+        r = subprocess.run(argv, env=env, input=stdin if stdin is not None else b"",
+                           capture_output=True, timeout=timeout, cwd=SRC_DIR,
+                           preexec_fn=_child_setup(False, signal.SIGKILL))
+    except subprocess.TimeoutExpired as e:
+        raise Fail("%s did not finish within %ss\nstderr: %s" % (
+            os.path.basename(argv[0]), timeout, (e.stderr or b"").decode("utf-8", "replace")[-800:]))
+    return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+
+
+def run_send(args, env=None, stdin=None, timeout=60, home=None):
+    """xmpp-send with exactly args (no server options added), in a clean environment."""
+    if home is None:
+        home = tempfile.mkdtemp(prefix="xu-it-home-")
+        try:
+            return run_cmd(_wrapped([send_path()] + list(args)), env=command_env(home, env), stdin=stdin,
+                           timeout=timeout)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+    return run_cmd(_wrapped([send_path()] + list(args)), env=command_env(home, env), stdin=stdin, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# slixmpp receiver
+
+
+class Receiver:
+    """bob's independent client: a slixmpp process writing each received message as JSON."""
+
+    def __init__(self, server, user, resource=None, ready_timeout=15.0, cert_name=None):
+        self.server = server
+        self.user = user
+        d = server.run.mkdtemp("recv-" + user)
+        self.out = os.path.join(d, "messages.jsonl")
+        self.ready_file = os.path.join(d, "ready")
+        self.errlog = os.path.join(d, "receiver.err")
+        self._offset = 0
+        self._buf = b""
+        self._pending = []  # records read but not yet returned
+        self._barrier = 0
+        open(self.out, "w").close()
+        jid = server.jid(user) + ("/" + resource if resource else "")
+        argv = [PY, os.path.join(HERE, "receiver.py"), "--jid", jid, "--password-env", "XU_RECEIVER_PW",
+                "--host", server.host, "--port", str(server.port), "--ca", server.ca, "--out", self.out,
+                "--ready-file", self.ready_file]
+        if cert_name:
+            argv += ["--server-name", cert_name]
+        env = dict(os.environ, XU_RECEIVER_PW=server.passwords[user])
+        err = open(self.errlog, "ab")
+        try:
+            self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=err, stderr=subprocess.STDOUT,
+                                         preexec_fn=_child_setup(False))
+        finally:
+            err.close()
+        server.run.at_cleanup(self.stop)
+        t_end = time.monotonic() + ready_timeout
+        while not os.path.exists(self.ready_file):
+            if self.proc.poll() is not None:
+                raise ReceiverError("receiver for %s exited with %s: %s" % (
+                    jid, self.proc.returncode, _why(self.errlog)))
+            if time.monotonic() > t_end:
+                self.stop()
+                raise ReceiverError("receiver for %s not ready after %.0fs: %s" % (
+                    jid, ready_timeout, _why(self.errlog)))
+            time.sleep(0.02)
+        with open(self.ready_file) as f:
+            self.full_jid = f.read().strip()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def _read(self):
+        try:
+            with open(self.out, "rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except OSError:
+            return
+        self._offset += len(data)
+        self._buf += data
+        *lines, self._buf = self._buf.split(b"\n")
+        for line in lines:
+            if line.strip():
+                self._pending.append(json.loads(line.decode("utf-8")))
+
+    def sync(self, timeout=10.0):
+        """Every message the server routed to us before this call, not returned before.
+
+        Sends ourselves a barrier message; the server keeps per-session order, so once it is
+        back everything routed earlier has been written.
+        """
+        if self.proc.poll() is not None:
+            raise Fail("receiver for %s died (%s): %s" % (self.user, self.proc.returncode, tail(self.errlog, 5)))
+        self._barrier += 1
+        tag = str(self._barrier)
+        self.proc.stdin.write(("barrier %s\n" % tag).encode())
+        self.proc.stdin.flush()
+        t_end = time.monotonic() + timeout
+        while True:
+            self._read()
+            for i, rec in enumerate(self._pending):
+                if rec.get("barrier") == tag:
+                    got = [r for r in self._pending[:i] if "barrier" not in r]
+                    self._pending = self._pending[i + 1:]
+                    return got
+            if self.proc.poll() is not None:
+                raise Fail("receiver for %s died (%s): %s" % (self.user, self.proc.returncode, tail(self.errlog, 5)))
+            if time.monotonic() > t_end:
+                raise Fail("receiver barrier %s not back after %.0fs" % (tag, timeout))
+            time.sleep(0.01)
+
+    def collect(self, expected, timeout=2.0):
+        """Messages since the last call, once at least `expected` arrived (or the timeout passed).
+
+        First a barrier: after a confirmed send everything must already be there. If not, keep
+        waiting up to timeout so the failure message can say "late" rather than "lost".
+        """
+        got = self.sync()
+        if len(got) >= expected:
+            return got
+        t_end = time.monotonic() + timeout
+        late = []
+        while time.monotonic() < t_end and len(got) + len(late) < expected:
+            time.sleep(0.1)
+            late += self.sync()
+        if late:
+            raise Fail("%d of %d message(s) had arrived when the send returned, %d more came later" % (
+                len(got), expected, len(late)))
+        return got
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b"quit\n")
+                self.proc.stdin.close()
+            except (BrokenPipeError, ValueError, OSError):
+                pass
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                stop_process(self.proc, 2)
+        else:
+            with contextlib.suppress(Exception):
+                self.proc.stdin.close()
+        if self in self.server._receivers:
+            self.server._receivers.remove(self)
+
+
+class ReceiverError(RuntimeError):
+    pass
+
+
+def _why(errlog):
+    """The receiver's own 'receiver: ...' lines, else the log tail."""
+    text = tail(errlog, 200)
+    mine = [line for line in text.splitlines() if line.startswith("receiver: ")]
+    return "; ".join(mine[-3:]) if mine else text.strip()[-600:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Assertions
+
+
+def expect_rc(rc, want, stderr="", stdout=""):
+    wants = want if isinstance(want, (tuple, list, set)) else (want,)
+    if rc not in wants:
+        raise Fail("exit status %s, expected %s\nstderr: %s%s" % (
+            rc, " or ".join(map(str, wants)), stderr.strip()[-1500:],
+            ("\nstdout: " + stdout.strip()[-500:]) if stdout.strip() else ""))
+
+
+def expect_one_error_line(stderr, prog=SEND):
+    """Exactly one line on stderr, starting with 'PROG: '. Returns it."""
+    lines = stderr.splitlines()
+    check(len(lines) == 1 and stderr.endswith("\n"),
+          "expected exactly one line on stderr, got %d:\n%s" % (len(lines), stderr.strip()[-1500:]))
+    check(lines[0].startswith(prog + ": "), "stderr line does not start with %r: %r" % (prog + ": ", lines[0]))
+    return lines[0]
+
+
+def bare(jid):
+    return (jid or "").split("/", 1)[0]
+
+
+def expect_messages(got, want):
+    """got: receiver records; want: list of dicts of fields that must match, in order, exactly once.
+
+    A want field of "type": "normal" also accepts a missing type attribute (the receiver reports
+    that as "normal" already); "from" is compared as a bare JID.
+    """
+    def show(recs):
+        return "\n".join(json.dumps({k: (v[:80] + "...(%d chars)" % len(v) if isinstance(v, str) and len(v) > 80
+                                         else v) for k, v in r.items()}, ensure_ascii=False) for r in recs[:20])
+    check(len(got) == len(want), "%d message(s) arrived, expected %d\ngot:\n%s" % (len(got), len(want), show(got)))
+    for i, (g, w) in enumerate(zip(got, want)):
+        for k, v in w.items():
+            gv = bare(g.get(k)) if k == "from" else g.get(k)
+            if gv != v:
+                if isinstance(v, str) and isinstance(gv, str) and len(v) > 80:
+                    diff = next((j for j in range(min(len(v), len(gv))) if v[j] != gv[j]), min(len(v), len(gv)))
+                    raise Fail("message %d: %s differs at char %d (got %d chars, want %d)" % (
+                        i, k, diff, len(gv), len(v)))
+                raise Fail("message %d: %s is %r, expected %r\ngot:\n%s" % (i, k, gv, v, show(got)))
+
+
+def b64_variants(secret):
+    """Base64 strings that appear in any base64 text containing `secret` (all 3 alignments)."""
+    raw = secret.encode("utf-8")
+    out = set()
+    for pad in range(3):
+        enc = base64.b64encode(b"\0" * pad + raw).decode()
+        # drop the characters influenced by the padding bytes and the unstable tail
+        start = (pad * 4 + 2) // 3
+        core = enc[start + 1:len(enc) - 4]
+        if len(core) >= 6:
+            out.add(core)
+    return out
+
+
+SCRAM_ATTR = re.compile(rb"(^|,)(n|r|s|i|c|p|v|e)=")
+
+
+def decoded_sasl_payloads(text):
+    """Base64 runs in text that decode to something that looks like SASL (SCRAM or PLAIN)."""
+    found = []
+    for m in re.finditer(r"[A-Za-z0-9+/]{12,}={0,2}", text):
+        s = m.group(0)
+        try:
+            raw = base64.b64decode(s + "=" * (-len(s) % 4), validate=True)
+        except Exception:  # noqa: BLE001
+            continue
+        if SCRAM_ATTR.search(raw) or raw.count(b"\0") >= 2:
+            found.append((s, raw))
+    return found
