@@ -130,6 +130,17 @@ void *cmd_xmalloc(size_t n)
 	return p;
 }
 
+void *cmd_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q) {
+		fprintf(stderr, "%s: out of memory\n", cmd_prog);
+		exit(EX_SOFTWARE);
+	}
+	return q;
+}
+
 char *cmd_xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;
@@ -418,9 +429,7 @@ int cmd_read_all(int fd, size_t max, char **out, size_t *len, const char *what)
 				                max);
 			}
 			cap = cap * 2 > max ? max : cap * 2;
-			buf = realloc(buf, cap + 1);
-			if (!buf)
-				return cmd_fail(XU_ERR_NOMEM, "out of memory");
+			buf = cmd_xrealloc(buf, cap + 1);
 		}
 		r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)

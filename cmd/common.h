@@ -67,6 +67,7 @@ int cmd_connect(struct cmd_conn *cc, struct xu_conn **conn);
 int cmd_read_all(int fd, size_t max, char **out, size_t *len, const char *what);
 
 void *cmd_xmalloc(size_t n);
+void *cmd_xrealloc(void *p, size_t n);
 char *cmd_xstrdup(const char *s);
 
 #endif

@@ -93,9 +93,8 @@ static int send_build(struct send_job *job, const char *body, const char *where)
 		if (err)
 			return cmd_fail(err, "%s%s%s", where, where[0] ? ": " : "",
 			                why ? why : xu_err_str(err));
-		job->stanzas = realloc(job->stanzas, (job->nstanzas + 1) * sizeof(*job->stanzas));
-		if (!job->stanzas)
-			return cmd_fail(XU_ERR_NOMEM, "out of memory");
+		job->stanzas =
+		    cmd_xrealloc(job->stanzas, (job->nstanzas + 1) * sizeof(*job->stanzas));
 		job->stanzas[job->nstanzas++] = m;
 	}
 	return 0;
@@ -113,6 +112,16 @@ static void send_job_free(struct send_job *job)
 	free(job->stanzas);
 }
 
+static bool send_seen(const struct send_job *job, const struct xu_jid *j)
+{
+	size_t i;
+
+	for (i = 0; i < job->nto; i++)
+		if (xu_jid_equal(job->to[i], j))
+			return true;
+	return false;
+}
+
 static int send_recipients(poptContext pc, struct send_job *job)
 {
 	const char *arg;
@@ -125,9 +134,12 @@ static int send_recipients(poptContext pc, struct send_job *job)
 		if (err)
 			return cmd_fail(err, "invalid recipient JID '%s': %s", arg,
 			                why ? why : xu_err_str(err));
-		job->to = realloc(job->to, (job->nto + 1) * sizeof(*job->to));
-		if (!job->to)
-			return cmd_fail(XU_ERR_NOMEM, "out of memory");
+		if (send_seen(job, j)) {
+			/* The same JID twice (after preparation) means one message, not two. */
+			xu_jid_free(j);
+			continue;
+		}
+		job->to = cmd_xrealloc(job->to, (job->nto + 1) * sizeof(*job->to));
 		job->to[job->nto++] = j;
 	}
 	return 0;
