@@ -21,31 +21,34 @@ const char *cmd_prog = "xmpp-utils";
 #define CMD_PASSWORD_MAX 4096
 
 struct poptOption cmd_common_table[] = {
-    {"jid", 'j', POPT_ARG_STRING, &cmd_opts.jid, 0, "account JID (or $XMPP_JID)", "JID"},
-    {"account", 'a', POPT_ARG_STRING, &cmd_opts.account, 0, "account from the config file", "NAME"},
-    {"password-file", 0, POPT_ARG_STRING, &cmd_opts.password_file, 0,
+    {"jid", 'j', POPT_ARG_STRING, &cmd_opts.jid, CMD_STR, "account JID (or $XMPP_JID)", "JID"},
+    {"account", 'a', POPT_ARG_STRING, &cmd_opts.account, CMD_STR, "account from the config file",
+     "NAME"},
+    {"password-file", 0, POPT_ARG_STRING, &cmd_opts.password_file, CMD_STR,
      "read the password from the first line of FILE", "FILE"},
-    {"password-command", 0, POPT_ARG_STRING, &cmd_opts.password_command, 0,
+    {"password-command", 0, POPT_ARG_STRING, &cmd_opts.password_command, CMD_STR,
      "take the password from the first line CMD prints", "CMD"},
-    {"host", 0, POPT_ARG_STRING, &cmd_opts.host, 0, "connect to HOST instead of DNS SRV", "HOST"},
+    {"host", 0, POPT_ARG_STRING, &cmd_opts.host, CMD_STR, "connect to HOST instead of DNS SRV",
+     "HOST"},
     {"port", 'p', POPT_ARG_INT, &cmd_opts.port, 0, "port (default 5222, 5223 direct TLS)", "PORT"},
     {"direct-tls", 0, POPT_ARG_NONE, &cmd_opts.direct_tls, 0, "TLS from the first byte (XEP-0368)",
      NULL},
-    {"cafile", 0, POPT_ARG_STRING, &cmd_opts.cafile, 0,
+    {"cafile", 0, POPT_ARG_STRING, &cmd_opts.cafile, CMD_STR,
      "trust the CA certificates in FILE instead of the system's", "FILE"},
-    {"pin", 0, POPT_ARG_STRING, &cmd_opts.pin, 0, "also require this public key pin",
+    {"pin", 0, POPT_ARG_STRING, &cmd_opts.pin, CMD_STR, "also require this public key pin",
      "sha256:BASE64"},
     {"insecure", 0, POPT_ARG_NONE, &cmd_opts.insecure, 0, "do not verify the server certificate",
      NULL},
     {"allow-plaintext", 0, POPT_ARG_NONE, &cmd_opts.allow_plaintext, 0,
      "accept a server that offers no STARTTLS", NULL},
-    {"resource", 'r', POPT_ARG_STRING, &cmd_opts.resource, 0, "resource to bind", "RES"},
+    {"resource", 'r', POPT_ARG_STRING, &cmd_opts.resource, CMD_STR, "resource to bind", "RES"},
     {"timeout", 0, POPT_ARG_INT, &cmd_opts.timeout, 0, "deadline for each step (default 30)",
      "SECONDS"},
-    {"mechanism", 0, POPT_ARG_STRING, &cmd_opts.mechanism, 0, "force a SASL mechanism", "MECH"},
+    {"mechanism", 0, POPT_ARG_STRING, &cmd_opts.mechanism, CMD_STR, "force a SASL mechanism",
+     "MECH"},
     {"verbose", 'v', POPT_ARG_NONE, &cmd_opts.verbose, 0, "print connection steps", NULL},
     {"debug", 0, POPT_ARG_NONE, &cmd_opts.debug, 0, "print the XML trace (secrets redacted)", NULL},
-    {"config", 'c', POPT_ARG_STRING, &cmd_opts.config, 0,
+    {"config", 'c', POPT_ARG_STRING, &cmd_opts.config, CMD_STR,
      "config file (default $XDG_CONFIG_HOME/xmpp-utils/config)", "FILE"},
     {"version", 'V', POPT_ARG_NONE, NULL, 'V', "print the version and exit", NULL},
     {"help", 'h', POPT_ARG_NONE, NULL, 'h', "show this help and exit", NULL},
@@ -148,16 +151,56 @@ char *cmd_xstrdup(const char *s)
 	return memcpy(cmd_xmalloc(n), s, n);
 }
 
+#define CMD_MAX_STROPTS 64
+
+/* Every string option's storage in a table, through included tables. */
+static size_t cmd_stropts(const struct poptOption *t, char **targets[], size_t n)
+{
+	for (; t->longName || t->shortName || t->argInfo || t->arg; t++) {
+		unsigned type = t->argInfo & POPT_ARG_MASK;
+
+		if (type == POPT_ARG_INCLUDE_TABLE && t->arg)
+			n = cmd_stropts(t->arg, targets, n);
+		else if (type == POPT_ARG_STRING && t->arg && n < CMD_MAX_STROPTS)
+			targets[n++] = t->arg;
+	}
+	return n;
+}
+
+/* After popt stored a string option: free the value it replaced, if any. */
+static void cmd_replaced(char **targets[], char *before[], size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (*targets[i] != before[i]) {
+			free(before[i]);
+			before[i] = *targets[i];
+		}
+	}
+}
+
 int cmd_parse(int argc, const char **argv, const struct poptOption *table, const char *usage,
               poptContext *ctx)
 {
+	char **targets[CMD_MAX_STROPTS];
+	char *before[CMD_MAX_STROPTS];
+	size_t nstr, i;
+
 	poptContext pc;
 	int rc;
 
 	cmd_opts.timeout = 30;
 	pc = poptGetContext(cmd_prog, argc, argv, table, 0);
 	poptSetOtherOptionHelp(pc, usage);
+	nstr = cmd_stropts(table, targets, 0);
+	for (i = 0; i < nstr; i++)
+		before[i] = *targets[i];
 	while ((rc = poptGetNextOpt(pc)) > 0) {
+		if (rc == CMD_STR) {
+			cmd_replaced(targets, before, nstr);
+			continue;
+		}
 		if (rc == 'V' || rc == 'h' || rc == 'u') {
 			if (rc == 'V')
 				printf("%s %s\n", cmd_prog, XU_VERSION);

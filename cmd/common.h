@@ -29,6 +29,10 @@ struct cmd_common {
 	char *config;
 };
 
+/* The val of every POPT_ARG_STRING option: popt then hands control back after storing, and
+ * cmd_parse frees the value a repeated option replaced (popt itself would leak it). */
+#define CMD_STR 0x5354
+
 extern struct cmd_common cmd_opts;
 extern struct poptOption cmd_common_table[];
 extern const char *cmd_prog;

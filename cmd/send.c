@@ -30,14 +30,14 @@ static struct {
 } send_opts;
 
 static struct poptOption send_table[] = {
-    {"message", 'm', POPT_ARG_STRING, &send_opts.message, 0, "message text (default: read stdin)",
-     "TEXT"},
+    {"message", 'm', POPT_ARG_STRING, &send_opts.message, CMD_STR,
+     "message text (default: read stdin)", "TEXT"},
     {"lines", 0, POPT_ARG_NONE, &send_opts.lines, 0,
      "send each line of stdin as its own message, as it arrives", NULL},
-    {"type", 't', POPT_ARG_STRING, &send_opts.type, 0,
+    {"type", 't', POPT_ARG_STRING, &send_opts.type, CMD_STR,
      "message type: chat, normal or headline (default chat)", "TYPE"},
-    {"subject", 's', POPT_ARG_STRING, &send_opts.subject, 0, "message subject", "TEXT"},
-    {"thread", 0, POPT_ARG_STRING, &send_opts.thread, 0, "thread identifier", "ID"},
+    {"subject", 's', POPT_ARG_STRING, &send_opts.subject, CMD_STR, "message subject", "TEXT"},
+    {"thread", 0, POPT_ARG_STRING, &send_opts.thread, CMD_STR, "thread identifier", "ID"},
     {"xml", 0, POPT_ARG_NONE, &send_opts.xml, 0,
      "stdin holds raw stanzas to send (checked before sending)", NULL},
     {"dry-run", 'n', POPT_ARG_NONE, &send_opts.dry_run, 0,
