@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Benchmark: one xmpp-send from a fresh process against a private Prosody on loopback.
+
+Reports wall time (median and 90th percentile over N runs), the process's CPU time and its
+peak RSS (getrusage of the child). Targets (checked here, never by a timed test): median wall
+time under 50 ms on loopback, peak RSS under 12 MiB (about 9 MiB of it is the shared
+libraries' pages: GnuTLS with nettle/gmp/p11-kit, libxml2 with ICU; the heap peaks near 300 KiB).
+
+usage: bench/send.py [BUILD_DIR] [RUNS]   (default build, 50)
+"""
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "build"))
+runs = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+os.environ["XU_BIN_DIR"] = build
+os.environ.setdefault("XU_SRC_DIR", SRC)
+import xuharness as xh  # noqa: E402
+
+TARGET_WALL_MS = 50
+TARGET_RSS_KIB = 12 * 1024
+
+
+def one(argv, env):
+    """Wall ms, CPU ms and peak RSS KiB of one run, measured by GNU time around exec (a fork
+    of this Python process would report Python's own pages as the child's RSS)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    r = subprocess.run(["/usr/bin/time", "-f", "XUBENCH %U %S %M"] + argv, env=env,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    wall = (time.monotonic() - t0) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    if r.returncode != 0:
+        raise SystemExit("xmpp-send failed with %d: %s" % (r.returncode, r.stderr.strip()))
+    line = [x for x in r.stderr.splitlines() if x.startswith("XUBENCH ")][-1].split()
+    return wall, cpu, int(line[3])
+
+
+def main():
+    run = xh.Run("bench")
+    try:
+        srv = xh.Prosody(run, users=("alice", "bob"))
+        argv = srv.send_argv(["bob@localhost", "-m", "benchmark message"])
+        env = srv.env()
+        for _ in range(3):  # warm up Prosody's caches and the page cache
+            one(argv, env)
+        samples = [one(argv, env) for _ in range(runs)]
+        walls = sorted(s[0] for s in samples)
+        cpu = statistics.median(s[1] for s in samples)
+        rss = max(s[2] for s in samples)
+        p90 = walls[int(len(walls) * 0.9) - 1]
+        med = statistics.median(walls)
+        print("xmpp-send, one message, loopback Prosody, %d runs:" % runs)
+        print("  wall (including GNU time's own exec): median %.1f ms, p90 %.1f ms, min %.1f ms" % (med, p90, walls[0]))
+        print("  client CPU (user+sys): median %.1f ms" % cpu)
+        print("  peak RSS: %d KiB" % rss)
+        ok = med < TARGET_WALL_MS and rss < TARGET_RSS_KIB
+        print("targets (median < %d ms, RSS < %d KiB): %s" % (TARGET_WALL_MS, TARGET_RSS_KIB,
+                                                             "met" if ok else "MISSED"))
+        return 0 if ok else 1
+    finally:
+        run.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
