@@ -45,7 +45,7 @@ const char *xu_err_str(enum xu_err err)
 enum xu_err xu_random_id(size_t bytes, char **out)
 {
 	static const char b64url[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char raw[64];
 	char *s;
 	size_t i, bits = 0, o = 0;

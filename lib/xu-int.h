@@ -21,7 +21,7 @@ void xu_buf_init(struct xu_buf *b, size_t max);
 enum xu_err xu_buf_add(struct xu_buf *b, const void *p, size_t n);
 enum xu_err xu_buf_adds(struct xu_buf *b, const char *s);
 enum xu_err xu_buf_addf(struct xu_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes. */
 void xu_buf_consume(struct xu_buf *b, size_t n);
 void xu_buf_reset(struct xu_buf *b);
@@ -46,9 +46,9 @@ enum xu_err xu_precis_opaque(const char *in, size_t len, char **out, const char 
 struct xu_xml;
 
 struct xu_xml_limits {
-	size_t max_stanza;   /* bytes of one top-level element, tags included (default 256 KiB) */
-	unsigned max_depth;  /* element nesting below the stream element (default 64) */
-	unsigned max_attrs;  /* attributes plus namespace declarations per element (default 64) */
+	size_t max_stanza;  /* bytes of one top-level element, tags included (default 256 KiB) */
+	unsigned max_depth; /* element nesting below the stream element (default 64) */
+	unsigned max_attrs; /* attributes plus namespace declarations per element (default 64) */
 };
 
 struct xu_xml_handlers {
@@ -64,7 +64,7 @@ struct xu_xml_handlers {
 
 /* limits NULL: defaults. Errors: XU_ERR_NOMEM. */
 enum xu_err xu_xml_new(const struct xu_xml_handlers *h, const struct xu_xml_limits *limits,
-		       struct xu_xml **out);
+                       struct xu_xml **out);
 void xu_xml_free(struct xu_xml *x);
 /* Feed bytes as they come off the wire. A handler's error stops the feed and is returned.
  * Errors: XU_ERR_PROTO (not well-formed, restricted XML, a limit: see xu_xml_condition),
@@ -121,7 +121,7 @@ void xu_scram_free(struct xu_scram *s); /* wipes keys */
 enum xu_err xu_scram_client_first(struct xu_scram *s, char **out, size_t *len);
 /* Errors: XU_ERR_PROTO (bad server-first: nonce, salt, iterations, m=, downgrade), XU_ERR_NOMEM. */
 enum xu_err xu_scram_client_final(struct xu_scram *s, const char *server_first, size_t len,
-				  char **out, size_t *outlen);
+                                  char **out, size_t *outlen);
 /* Check v= of server-final. Errors: XU_ERR_AUTH (e=...), XU_ERR_PROTO (missing/wrong v=). */
 enum xu_err xu_scram_verify(struct xu_scram *s, const char *server_final, size_t len);
 const char *xu_scram_errmsg(const struct xu_scram *s);
@@ -132,13 +132,14 @@ const char *xu_scram_errmsg(const struct xu_scram *s);
  * "a=value" pairs joined by ',', e.g. XEP-0474's example "x=..."; NULL: none), sent before p=
  * and so covered by the proof. Errors: as xu_scram_client_final, XU_ERR_USAGE (malformed ext). */
 enum xu_err xu_scram_client_final_ext(struct xu_scram *s, const char *server_first, size_t len,
-				      const char *ext, char **out, size_t *outlen);
+                                      const char *ext, char **out, size_t *outlen);
 /* Hi() of RFC 5802 §2.2 (PBKDF2 with HMAC-hash, RFC 8018), out_len bytes, without the cap above.
  * Errors: XU_ERR_USAGE (iterations 0), XU_ERR_INTERNAL. */
 enum xu_err xu_scram_hi(enum xu_scram_hash hash, const void *pw, size_t pw_len, const void *salt,
-			size_t salt_len, unsigned iterations, void *out, size_t out_len);
+                        size_t salt_len, unsigned iterations, void *out, size_t out_len);
 
-/* ---------------------------------------------------------------- srv.c (RFC 2782, RFC 6120 §3.2, XEP-0368) */
+/* ---------------------------------------------------------------- srv.c (RFC 2782, RFC 6120 §3.2,
+ * XEP-0368) */
 
 struct xu_srv {
 	char *target; /* ASCII host name, no trailing dot */
@@ -155,12 +156,12 @@ struct xu_srv {
  * At most 256 records.
  * Errors: XU_ERR_PROTO (malformed, *why), XU_ERR_NOMEM. */
 enum xu_err xu_srv_parse(const unsigned char *msg, size_t len, bool direct_tls, struct xu_srv **out,
-			 size_t *n, bool *none, const char **why);
+                         size_t *n, bool *none, const char **why);
 /* Order per RFC 2782 (priority, then weighted random); rnd returns a uniform value in
  * [0, bound] inclusive. On equal priority direct_tls records come first (XEP-0368 allows
  * the preference). Stable for equal input and rnd. */
 void xu_srv_order(struct xu_srv *r, size_t n, uint32_t (*rnd)(void *ctx, uint32_t bound),
-		  void *ctx);
+                  void *ctx);
 /* Query _xmpps-client._tcp and _xmpp-client._tcp for domain (ASCII) and merge them in the
  * order to try (XEP-0368). n == 0 with XU_OK: no records (fall back to the domain), unless
  * *none. localhost and IP literals are never queried. timeout_ms 0 means 10 s; the
@@ -168,7 +169,7 @@ void xu_srv_order(struct xu_srv *r, size_t n, uint32_t (*rnd)(void *ctx, uint32_
  * time was given.
  * Errors: XU_ERR_NOMEM (DNS failures are treated as "no records"). */
 enum xu_err xu_srv_lookup(const char *domain, unsigned timeout_ms, struct xu_srv **out, size_t *n,
-			  bool *none);
+                          bool *none);
 void xu_srv_free(struct xu_srv *r, size_t n);
 
 /* ---------------------------------------------------------------- util.c */

@@ -131,7 +131,7 @@ enum xu_err xu_stanza_to_xml(const struct xu_stanza *st, char **out, size_t *len
  * stanzas (free each, then the array). Errors: XU_ERR_DATA (*why), XU_ERR_NOMEM.
  */
 enum xu_err xu_stanza_parse_list(const char *data, size_t len, struct xu_stanza ***out, size_t *n,
-				 const char **why);
+                                 const char **why);
 
 /* ---------------------------------------------------------------- messages */
 
@@ -139,8 +139,8 @@ enum xu_err xu_stanza_parse_list(const char *data, size_t len, struct xu_stanza 
  * NULL; type is "chat", "normal" or "headline"; id NULL picks a random one.
  * Errors: XU_ERR_NOMEM, XU_ERR_DATA (invalid UTF-8 or characters XML cannot carry). */
 enum xu_err xu_message_new(const struct xu_jid *to, const char *type, const char *body,
-			   const char *subject, const char *thread, const char *id,
-			   struct xu_stanza **out, const char **why);
+                           const char *subject, const char *thread, const char *id,
+                           struct xu_stanza **out, const char **why);
 
 /* ---------------------------------------------------------------- output escaping */
 
@@ -168,15 +168,15 @@ struct xu_account {
 	char *password_file;
 	char *password_command;
 	char *host;
-	int port;            /* -1: unset */
-	int direct_tls;      /* -1: unset, 0, 1 */
+	int port;       /* -1: unset */
+	int direct_tls; /* -1: unset, 0, 1 */
 	char *cafile;
 	char *pin;
 	int insecure;        /* -1, 0, 1 */
 	int allow_plaintext; /* -1, 0, 1 */
 	char *resource;
 	char *mechanism;
-	int timeout;         /* seconds, -1: unset */
+	int timeout; /* seconds, -1: unset */
 };
 
 struct xu_config;
@@ -206,18 +206,18 @@ enum xu_log_level {
 typedef void xu_log_fn(void *ctx, enum xu_log_level level, const char *msg);
 
 struct xu_conn_opts {
-	const char *jid;      /* account JID (bare or full) */
-	const char *password; /* copied and wiped on free */
-	const char *host;     /* NULL: DNS SRV, then the domain */
-	unsigned port;        /* 0: default (5222, or 5223 with direct_tls) */
-	bool direct_tls;      /* XEP-0368: TLS from the first byte */
-	const char *cafile;   /* NULL: system trust store */
-	const char *pin;      /* "sha256:BASE64" SPKI pin, or NULL */
-	bool insecure;        /* skip certificate verification (warns) */
-	bool allow_plaintext; /* accept a server without STARTTLS */
-	const char *resource; /* NULL: server-chosen */
+	const char *jid;       /* account JID (bare or full) */
+	const char *password;  /* copied and wiped on free */
+	const char *host;      /* NULL: DNS SRV, then the domain */
+	unsigned port;         /* 0: default (5222, or 5223 with direct_tls) */
+	bool direct_tls;       /* XEP-0368: TLS from the first byte */
+	const char *cafile;    /* NULL: system trust store */
+	const char *pin;       /* "sha256:BASE64" SPKI pin, or NULL */
+	bool insecure;         /* skip certificate verification (warns) */
+	bool allow_plaintext;  /* accept a server without STARTTLS */
+	const char *resource;  /* NULL: server-chosen */
 	const char *mechanism; /* force a SASL mechanism, or NULL */
-	unsigned timeout_ms;  /* deadline for each blocking helper (0: 30 s) */
+	unsigned timeout_ms;   /* deadline for each blocking helper (0: 30 s) */
 	xu_log_fn *log;
 	void *log_ctx;
 	enum xu_log_level log_level;
