@@ -122,7 +122,8 @@ const char *xu_stanza_text(const struct xu_stanza *st);
 const char *xu_stanza_child_text(const struct xu_stanza *st, const char *name, const char *ns);
 
 /* Serialise as XML relative to the jabber:client default namespace; *out is malloc'ed and
- * NUL-terminated. Errors: XU_ERR_NOMEM. */
+ * NUL-terminated. Errors: XU_ERR_NOMEM, XU_ERR_DATA (a hand-built tree holding invalid UTF-8,
+ * characters XML cannot carry, or bad names). */
 enum xu_err xu_stanza_to_xml(const struct xu_stanza *st, char **out, size_t *len);
 
 /*
