@@ -242,8 +242,11 @@ enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza
 	sp.hash = m->hash;
 	sp.authcid = p->authcid;
 	sp.password = p->password;
-	/* Without TLS there is nothing to bind to, so "y" would be a lie: say "n". */
-	sp.server_plus = server_plus && p->tls_session;
+	/* RFC 5802 §6 gs2 flag: "y" says we could bind but the server offers no -PLUS, which
+	 * lets a server that does support binding detect a stripped list. When the server
+	 * offers -PLUS and we still use plain SCRAM (forced), "y" would be a lie it rightly
+	 * rejects: say "n". Without TLS there is nothing to bind to: "n". */
+	sp.server_plus = p->tls_session && !server_plus;
 	if (m->plus) {
 		sp.cb_type = sasl_pick_cb(p->tls_session, cbs, ncb);
 		if (!sp.cb_type ||

@@ -99,8 +99,8 @@ struct xu_scram_params {
 	enum xu_scram_hash hash;
 	const char *authcid;  /* the prepared localpart */
 	const char *password; /* UTF-8 as given; prepared with OpaqueString inside */
-	/* Channel binding: cb_type NULL and server_plus false -> gs2 "n"; cb_type NULL and
-	 * server_plus true (server offers -PLUS we do not use) -> "y"; cb_type set -> "p=type". */
+	/* Channel binding: cb_type set -> gs2 "p=type"; otherwise server_plus true -> "y" (we
+	 * could bind but the server offers no -PLUS) and false -> "n". */
 	const char *cb_type; /* "tls-exporter", "tls-server-end-point", "tls-unique" or NULL */
 	const unsigned char *cb_data;
 	size_t cb_len;
