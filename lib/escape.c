@@ -111,48 +111,6 @@ static void esc_put_json_u(struct esc_out *o, uint32_t cp)
 	esc_put(o, t, sizeof(t));
 }
 
-/*
- * Length (2..4) of the well-formed UTF-8 sequence at s (RFC 3629 §4: no overlongs, no
- * surrogates, nothing above U+10FFFF) and its code point; 0 when s[0] starts none.
- */
-static size_t esc_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char b0 = s[0], lo = 0x80, hi = 0xBF;
-	size_t len, i;
-	uint32_t c;
-
-	if (b0 >= 0xC2 && b0 <= 0xDF) {
-		len = 2;
-		c = b0 & 0x1F;
-	} else if (b0 >= 0xE0 && b0 <= 0xEF) {
-		len = 3;
-		c = b0 & 0x0F;
-		if (b0 == 0xE0)
-			lo = 0xA0;
-		else if (b0 == 0xED)
-			hi = 0x9F;
-	} else if (b0 >= 0xF0 && b0 <= 0xF4) {
-		len = 4;
-		c = b0 & 0x07;
-		if (b0 == 0xF0)
-			lo = 0x90;
-		else if (b0 == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	c = (c << 6) | (s[1] & 0x3F);
-	for (i = 2; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	*cp = c;
-	return len;
-}
-
 /* Characters that reorder or hide text on display, in every mode (UAX #9, C1, separators). */
 static bool esc_dangerous(uint32_t cp)
 {
@@ -255,7 +213,7 @@ enum xu_err xu_escape(const char *in, size_t len, enum xu_esc_mode mode, char **
 			continue;
 		}
 		if (c >= 0x80) {
-			l = esc_utf8(s + i, len - i, &cp);
+			l = xu_utf8_decode(s + i, len - i, &cp);
 			if (l && !esc_dangerous(cp) &&
 			    !(mode == XU_ESC_IDENT && esc_invisible(cp))) {
 				i += l;
@@ -316,7 +274,7 @@ enum xu_err xu_json_escape(const char *in, size_t len, char **out)
 			continue;
 		}
 		if (c >= 0x80) {
-			l = esc_utf8(s + i, len - i, &cp);
+			l = xu_utf8_decode(s + i, len - i, &cp);
 			if (l && !esc_dangerous(cp)) {
 				i += l;
 				continue;

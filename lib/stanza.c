@@ -492,27 +492,6 @@ enum xu_err xu_xml_escape(struct xu_buf *b, const char *s, size_t len, bool for_
 	return xu_buf_add(b, s + run, len - run);
 }
 
-/* Decode one UTF-8 sequence already known to be valid. */
-static size_t stanza_utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] < 0xE0) {
-		*cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
-		return 2;
-	}
-	if (s[0] < 0xF0) {
-		*cp = ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) |
-		      (s[2] & 0x3F);
-		return 3;
-	}
-	*cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
-	      ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-	return 4;
-}
-
 /* XML 1.0 (fifth edition) §2.3 NameStartChar, without ':'. */
 static bool stanza_name_start(uint32_t c)
 {
@@ -542,7 +521,7 @@ static bool stanza_ncname(const char *s, size_t len)
 	if (len == 0 || !xu_utf8_xml_ok(s, len))
 		return false;
 	while (i < len) {
-		i += stanza_utf8_next(p + i, &c);
+		i += xu_utf8_decode(p + i, len - i, &c);
 		if (first ? !stanza_name_start(c) : !stanza_name_char(c))
 			return false;
 		first = false;

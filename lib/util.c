@@ -73,8 +73,7 @@ enum xu_err xu_random_id(size_t bytes, char **out)
 	return XU_OK;
 }
 
-/* Decode one UTF-8 sequence strictly (no overlongs, surrogates, > U+10FFFF); 0 on error. */
-static size_t util_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
+size_t xu_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	uint32_t c = s[0];
 	size_t n, i;
@@ -115,7 +114,7 @@ bool xu_utf8_xml_ok(const char *s, size_t len)
 	uint32_t c;
 
 	while (i < len) {
-		n = util_utf8_next(p + i, len - i, &c);
+		n = xu_utf8_decode(p + i, len - i, &c);
 		if (!n)
 			return false;
 		/* XML 1.0 Char production (§2.2). */

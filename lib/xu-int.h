@@ -176,6 +176,9 @@ void xu_srv_free(struct xu_srv *r, size_t n);
 
 /* Random id of `bytes` random bytes, base64url without padding. Errors: XU_ERR_NOMEM, INTERNAL. */
 enum xu_err xu_random_id(size_t bytes, char **out);
+/* Decode one UTF-8 sequence strictly (RFC 3629 §4: no overlongs, no surrogates, nothing above
+ * U+10FFFF): its length 1..4, or 0 when s (len > 0 bytes) does not start one. */
+size_t xu_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* True when s is valid UTF-8 made only of characters XML 1.0 can carry. */
 bool xu_utf8_xml_ok(const char *s, size_t len);
 
