@@ -143,6 +143,38 @@ enum xu_err xu_message_new(const struct xu_jid *to, const char *type, const char
                            const char *subject, const char *thread, const char *id,
                            struct xu_stanza **out, const char **why);
 
+/* ---------------------------------------------------------------- records (received stanzas) */
+
+/* What a received message or presence says, for printing; strings borrowed from the stanza
+ * unless noted, NULL when absent. */
+struct xu_record {
+	const char *kind;   /* "message" or "presence" */
+	char timestamp[32]; /* UTC "YYYY-MM-DDTHH:MM:SS[.mmm]Z": XEP-0203 delay, else arrival */
+	bool delayed;
+	const char *from, *to, *type, *id;
+	const char *body, *subject, *thread; /* messages */
+	const char *show, *status;           /* presence */
+	int priority;                        /* presence; 0 when absent */
+	char *room, *nick; /* groupchat: bare JID of from and its resource (owned) */
+	const struct xu_stanza *stanza;
+};
+
+enum xu_rec_format {
+	XU_REC_TEXT,
+	XU_REC_JSON,
+	XU_REC_XML,
+};
+
+/* Fill rec from a <message/> or <presence/>; arrival_ms is the arrival time (Unix ms).
+ * Errors: XU_ERR_DATA (not a message or presence), XU_ERR_NOMEM. */
+enum xu_err xu_record_from_stanza(const struct xu_stanza *st, int64_t arrival_ms,
+                                  struct xu_record *rec);
+void xu_record_clear(struct xu_record *rec);
+/* One record, terminated by LF (or NUL when nul; text then keeps body and subject byte-exact).
+ * *out is malloc'ed. Errors: XU_ERR_NOMEM, XU_ERR_DATA. */
+enum xu_err xu_record_format(const struct xu_record *rec, enum xu_rec_format fmt, bool nul,
+                             char **out, size_t *len);
+
 /* ---------------------------------------------------------------- output escaping */
 
 enum xu_esc_mode {
