@@ -93,4 +93,12 @@ enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, 
 const char *xu_sasl_mechanism(const struct xu_sasl *s);
 void xu_sasl_free(struct xu_sasl *s);
 
+/* ---------------------------------------------------------------- service.c */
+
+/* The answer to an IQ get/set nobody asked us (ping, disco#info, version, roster push from
+ * `me` itself, else service-unavailable); *reply NULL for results and errors.
+ * Errors: XU_ERR_NOMEM. */
+enum xu_err xu_service_answer(const struct xu_stanza *iq, const struct xu_jid *me,
+                              struct xu_stanza **reply);
+
 #endif

@@ -40,6 +40,14 @@ struct conn_track {
 /* The server closes its stream promptly after ours; this bounds a server that does not. */
 #define CONN_CLOSE_WAIT_MS 3000
 #define CONN_MAX_STANZA_CAP (16u * 1024 * 1024)
+/* Received stanzas held for the caller; past this the connection stops reading (TCP pushes
+ * back on the server) so memory stays bounded however fast messages come. */
+#define CONN_QUEUE_MAX 256
+/* True while the queue may take more: not full, or a blocking helper waits for an answer that
+ * is behind what fills it (it grows at most by what arrives during that wait). */
+#define CONN_CAN_READ(c) ((c)->qlen < CONN_QUEUE_MAX || (c)->blocking)
+#define XU_NS_RECEIPTS "urn:xmpp:receipts"
+#define XU_NS_CARBONS "urn:xmpp:carbons:2"
 
 struct xu_conn {
 	/* options */
@@ -98,6 +106,18 @@ struct xu_conn {
 	unsigned refused;
 	char refusal[512];
 	bool server_closed;
+
+	/* long-lived use */
+	unsigned keepalive_ms;
+	bool queue_stanzas;
+	bool answer_receipts;
+	int64_t last_rx;        /* when the server last sent anything */
+	int64_t probe_deadline; /* a liveness probe is out and must be answered by then; 0: none */
+	struct xu_stanza **queue; /* ring of qcap; qlen from qhead */
+	size_t qcap;
+	size_t qhead;
+	size_t qlen;
+	bool blocking; /* inside conn_wait */
 };
 
 /* ---------------------------------------------------------------- errors and logging */
@@ -643,44 +663,120 @@ static void conn_maybe_ready(struct xu_conn *c)
 
 /* ---------------------------------------------------------------- incoming stanzas */
 
-/* Answer IQs nobody asked us about: pings with a result, the rest with an error
- * (RFC 6120 §8.2.3: an entity MUST reply to get and set). */
+/* Answer IQs nobody asked us about; service.c decides what (RFC 6120 §8.2.3). */
 static enum xu_err conn_answer_iq(struct xu_conn *c, const struct xu_stanza *iq)
 {
-	const char *type = xu_stanza_attr(iq, "type");
-	const char *from = xu_stanza_attr(iq, "from");
-	const char *id = xu_stanza_attr(iq, "id");
-	struct xu_stanza *r, *e;
-	bool ping;
-	enum xu_err err = XU_ERR_NOMEM;
+	struct xu_stanza *r = NULL;
+	enum xu_err err;
 
-	if (!type || (strcmp(type, "get") != 0 && strcmp(type, "set") != 0))
+	err = xu_service_answer(iq, c->jid, &r);
+	if (err)
+		return conn_fail(c, err, "out of memory");
+	if (!r)
 		return XU_OK;
-	ping = strcmp(type, "get") == 0 && xu_stanza_child(iq, "ping", XU_NS_PING);
-	r = xu_stanza_new("iq", XU_NS_CLIENT);
-	if (!r || xu_stanza_set_attr(r, "type", ping ? "result" : "error") ||
-	    (id && xu_stanza_set_attr(r, "id", id)) || (from && xu_stanza_set_attr(r, "to", from)))
-		goto out;
-	if (!ping) {
-		e = xu_stanza_add_new(r, "error", NULL);
-		if (!e || xu_stanza_set_attr(e, "type", "cancel") ||
-		    !xu_stanza_add_new(e, "service-unavailable", XU_NS_STANZAS))
-			goto out;
-	}
 	if (c->sm_enabled)
 		c->seq++; /* the server counts it in h like any stanza (XEP-0198 §4) */
 	err = conn_write(c, r);
-out:
 	xu_stanza_free(r);
-	return err ? conn_fail(c, err, "out of memory") : XU_OK;
+	return err;
 }
 
-static enum xu_err conn_ready_stanza(struct xu_conn *c, struct xu_stanza *st)
+/* XEP-0184 §5.1: acknowledge a receipt request on a message we will hand on. */
+static enum xu_err conn_receipt(struct xu_conn *c, const struct xu_stanza *m)
 {
+	const char *id = xu_stanza_attr(m, "id"), *from = xu_stanza_attr(m, "from");
+	const char *type = xu_stanza_attr(m, "type");
+	struct xu_stanza *r, *rec;
+	char *rid = NULL;
+	enum xu_err err;
+
+	if (!c->answer_receipts || !id || !from || !xu_stanza_child(m, "request", XU_NS_RECEIPTS) ||
+	    (type && (strcmp(type, "groupchat") == 0 || strcmp(type, "error") == 0)))
+		return XU_OK;
+	err = xu_random_id(12, &rid);
+	if (err)
+		return conn_fail(c, err, "out of memory");
+	r = xu_stanza_new("message", XU_NS_CLIENT);
+	rec = r ? xu_stanza_add_new(r, "received", XU_NS_RECEIPTS) : NULL;
+	if (!rec || xu_stanza_set_attr(r, "to", from) || xu_stanza_set_attr(r, "id", rid) ||
+	    xu_stanza_set_attr(rec, "id", id)) {
+		free(rid);
+		xu_stanza_free(r);
+		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	}
+	free(rid);
+	if (c->sm_enabled)
+		c->seq++;
+	err = conn_write(c, r);
+	xu_stanza_free(r);
+	return err;
+}
+
+/* XEP-0280 §11: a carbon is genuine only from our own bare JID; anything else is spoofing. */
+static bool conn_foreign_carbon(const struct xu_conn *c, const struct xu_stanza *m)
+{
+	const char *from = xu_stanza_attr(m, "from");
+	struct xu_stanza *ch;
+	struct xu_jid *j = NULL;
+	const char *why;
+	bool own;
+
+	for (ch = xu_stanza_first(m); ch; ch = xu_stanza_next(ch))
+		if (strcmp(xu_stanza_ns(ch), XU_NS_CARBONS) == 0)
+			break;
+	if (!ch)
+		return false;
+	if (!from || xu_jid_parse(from, &j, &why) != XU_OK)
+		return true;
+	own = !xu_jid_resource(j) && xu_jid_bare_equal(j, c->jid);
+	xu_jid_free(j);
+	return !own;
+}
+
+/* Keep a received stanza for xu_conn_next. Reading stops at CONN_QUEUE_MAX, so the ring
+ * holds at most that plus the stanzas of one read chunk. */
+static enum xu_err conn_enqueue(struct xu_conn *c, struct xu_stanza **stp)
+{
+	if (!c->queue_stanzas)
+		return XU_OK;
+	if (c->qlen == c->qcap) {
+		size_t cap = c->qcap ? c->qcap * 2 : 64, i;
+		struct xu_stanza **q = malloc(cap * sizeof(*q));
+
+		if (!q)
+			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+		for (i = 0; i < c->qlen; i++)
+			q[i] = c->queue[(c->qhead + i) % c->qcap];
+		free(c->queue);
+		c->queue = q;
+		c->qcap = cap;
+		c->qhead = 0;
+	}
+	c->queue[(c->qhead + c->qlen) % c->qcap] = *stp;
+	c->qlen++;
+	*stp = NULL;
+	return XU_OK;
+}
+
+enum xu_err xu_conn_next(struct xu_conn *c, struct xu_stanza **st)
+{
+	*st = NULL;
+	if (c->qlen == 0)
+		return c->err;
+	*st = c->queue[c->qhead];
+	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qlen--;
+	return XU_OK;
+}
+
+static enum xu_err conn_ready_stanza(struct xu_conn *c, struct xu_stanza **stp)
+{
+	struct xu_stanza *st = *stp;
 	const char *type = xu_stanza_attr(st, "type");
 	const char *id = xu_stanza_attr(st, "id");
 	const char *name = xu_stanza_name(st);
 	const struct conn_track *t;
+	enum xu_err err;
 
 	if (c->sm_enabled)
 		c->sm_in++;
@@ -695,13 +791,24 @@ static enum xu_err conn_ready_stanza(struct xu_conn *c, struct xu_stanza *st)
 	}
 	if (type && strcmp(type, "error") == 0) {
 		t = conn_track_find(c, id);
-		if (t)
+		if (t) {
 			conn_refusal(c, t, st);
-		return XU_OK;
+			return XU_OK;
+		}
 	}
 	if (strcmp(name, "iq") == 0)
 		return conn_answer_iq(c, st);
-	return XU_OK;
+	if (strcmp(name, "message") == 0) {
+		if (conn_foreign_carbon(c, st)) {
+			conn_log(c, XU_LOG_INFO,
+			         "dropped a carbon that did not come from the account");
+			return XU_OK;
+		}
+		err = conn_receipt(c, st);
+		if (err)
+			return err;
+	}
+	return conn_enqueue(c, stp);
 }
 
 static enum xu_err conn_stream_error(struct xu_conn *c, const struct xu_stanza *st)
@@ -793,7 +900,7 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 			snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>", c->sm_in);
 			err = conn_write_raw(c, a);
 		} else if (conn_is_stanza(st)) {
-			err = conn_ready_stanza(c, st);
+			err = conn_ready_stanza(c, &st);
 		}
 		break;
 	default:
@@ -848,8 +955,9 @@ static enum xu_err conn_read(struct xu_conn *c)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 	}
 #endif
-	/* Bounded rounds so one chatty server cannot starve the caller's loop. */
-	while (rounds++ < 16 && !c->err && !c->proceed_seen) {
+	/* Bounded rounds so one chatty server cannot starve the caller's loop; a full queue
+	 * stops reading altogether until the caller catches up. */
+	while (rounds++ < 16 && !c->err && !c->proceed_seen && CONN_CAN_READ(c)) {
 		if (c->tls_active) {
 			err =
 			    xu_tls_read(c->tls, buf, sizeof(buf), &n, c->errmsg, sizeof(c->errmsg));
@@ -878,6 +986,9 @@ static enum xu_err conn_read(struct xu_conn *c)
 		}
 		if (n == 0)
 			break;
+		/* Anything from the server proves it alive: no probe needed for a while. */
+		c->last_rx = xu_now_ms();
+		c->probe_deadline = 0;
 		err = xu_xml_feed(c->xml, buf, n);
 		if (err && !c->err) {
 			/* The parser failed on its own: tell the server why (RFC 6120 §4.9). */
@@ -901,18 +1012,59 @@ static enum xu_err conn_read(struct xu_conn *c)
 	return c->err;
 }
 
+/* Liveness for long-lived connections: probe after keepalive_ms of silence, give up when
+ * the probe is not answered within timeout_ms. */
+static enum xu_err conn_timers(struct xu_conn *c)
+{
+	int64_t now = xu_now_ms();
+	enum xu_err err;
+
+	if (c->state != CONN_READY || !c->keepalive_ms)
+		return XU_OK;
+	if (c->probe_deadline) {
+		if (now < c->probe_deadline)
+			return XU_OK;
+		return conn_fail(c, XU_ERR_TEMP,
+		                 "connection lost: no answer from the server for %u s",
+		                 (unsigned)((now - c->last_rx) / 1000));
+	}
+	if (now - c->last_rx < (int64_t)c->keepalive_ms)
+		return XU_OK;
+	if (c->sm_enabled) {
+		err = conn_write_raw(c, "<r xmlns='urn:xmpp:sm:3'/>");
+		c->r_sent = true;
+	} else if (!c->ping_id) {
+		struct xu_stanza *ping;
+
+		err = conn_new_iq(c, "get", "ping", XU_NS_PING, &ping, &c->ping_id);
+		if (err)
+			return conn_fail(c, err, "out of memory");
+		xu_stanza_set_attr(ping, "to", xu_jid_domain(c->jid));
+		c->ping_covers = c->seq;
+		err = conn_write(c, ping);
+		xu_stanza_free(ping);
+	} else {
+		err = XU_OK;
+	}
+	c->probe_deadline = now + c->timeout_ms;
+	return err;
+}
+
 enum xu_err xu_conn_dispatch(struct xu_conn *c, short revents)
 {
 	enum xu_err err;
 
 	if (c->err)
 		return c->err;
+	err = conn_timers(c);
+	if (err)
+		return err;
 	if (c->state == CONN_TLS) {
 		err = conn_do_handshake(c);
 		if (err)
 			return err;
-	} else if (revents & (POLLIN | POLLHUP | POLLERR) ||
-	           (c->tls_active && xu_tls_pending(c->tls))) {
+	} else if (c->qlen < CONN_QUEUE_MAX && (revents & (POLLIN | POLLHUP | POLLERR) ||
+	                                        (c->tls_active && xu_tls_pending(c->tls)))) {
 		err = conn_read(c);
 		if (err)
 			return err;
@@ -939,14 +1091,22 @@ short xu_conn_events(const struct xu_conn *c)
 		return 0;
 	if (c->state == CONN_TLS)
 		return xu_tls_events(c->tls);
-	return (short)(POLLIN | (c->out.len ? POLLOUT : 0));
+	return (short)((CONN_CAN_READ(c) ? POLLIN : 0) | (c->out.len ? POLLOUT : 0));
 }
 
 int xu_conn_timeout_ms(const struct xu_conn *c)
 {
-	if (c->tls_active && c->state != CONN_TLS && xu_tls_pending(c->tls))
+	int64_t at, left;
+
+	if (c->tls_active && c->state != CONN_TLS && CONN_CAN_READ(c) && xu_tls_pending(c->tls))
 		return 0;
-	return -1;
+	if (c->state != CONN_READY || !c->keepalive_ms)
+		return -1;
+	at = c->probe_deadline ? c->probe_deadline : c->last_rx + c->keepalive_ms;
+	left = at - xu_now_ms();
+	if (left <= 0)
+		return 0;
+	return left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
 /* ---------------------------------------------------------------- blocking helpers */
@@ -980,13 +1140,14 @@ static enum xu_err conn_wait(struct xu_conn *c, bool (*done)(const struct xu_con
 	int64_t left;
 	int r, t;
 
-	while (!done(c)) {
-		if (c->err)
-			return c->err;
+	c->blocking = true;
+	while (!done(c) && !c->err) {
 		left = c->deadline - xu_now_ms();
-		if (left <= 0)
-			return conn_fail(c, XU_ERR_TIMEOUT, "timed out after %u s waiting for %s",
-			                 (c->timeout_ms + 999) / 1000, conn_waiting_for(c));
+		if (left <= 0) {
+			conn_fail(c, XU_ERR_TIMEOUT, "timed out after %u s waiting for %s",
+			          (c->timeout_ms + 999) / 1000, conn_waiting_for(c));
+			break;
+		}
 		t = xu_conn_timeout_ms(c);
 		pfd.fd = c->fd;
 		pfd.events = xu_conn_events(c);
@@ -995,16 +1156,19 @@ static enum xu_err conn_wait(struct xu_conn *c, bool (*done)(const struct xu_con
 			r = 1;
 			pfd.revents = POLLIN;
 		} else {
-			r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+			if (t < 0 || t > left)
+				t = left > 60000 ? 60000 : (int)left;
+			r = poll(&pfd, 1, t);
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			return conn_fail(c, XU_ERR_IO, "poll: %s", strerror(errno));
-		if (r == 0)
-			continue;
-		xu_conn_dispatch(c, pfd.revents);
+		if (r < 0) {
+			conn_fail(c, XU_ERR_IO, "poll: %s", strerror(errno));
+			break;
+		}
+		xu_conn_dispatch(c, r > 0 ? pfd.revents : 0);
 	}
+	c->blocking = false;
 	return c->err;
 }
 
@@ -1274,6 +1438,10 @@ enum xu_err xu_conn_new(const struct xu_conn_opts *o, struct xu_conn **out)
 	c->log = o->log;
 	c->log_ctx = o->log_ctx;
 	c->log_level = o->log_level;
+	c->keepalive_ms = o->keepalive_ms;
+	c->queue_stanzas = o->queue_stanzas;
+	c->answer_receipts = o->answer_receipts;
+	c->last_rx = xu_now_ms();
 	xu_conn_set_timeout(c, o->timeout_ms);
 	*out = c;
 	return XU_OK;
@@ -1310,5 +1478,8 @@ void xu_conn_free(struct xu_conn *c)
 		free(c->track[i].to);
 	}
 	free(c->track);
+	for (i = 0; i < c->qlen; i++)
+		xu_stanza_free(c->queue[(c->qhead + i) % c->qcap]);
+	free(c->queue);
 	free(c);
 }

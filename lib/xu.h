@@ -175,6 +175,13 @@ void xu_record_clear(struct xu_record *rec);
 enum xu_err xu_record_format(const struct xu_record *rec, enum xu_rec_format fmt, bool nul,
                              char **out, size_t *len);
 
+/* ---------------------------------------------------------------- presence, service discovery */
+
+/* Initial presence (RFC 6121 §4.2) with XEP-0115 caps: show NULL or away/chat/dnd/xa, status
+ * NULL or text, priority -128..127. Errors: XU_ERR_USAGE (*why), XU_ERR_DATA, XU_ERR_NOMEM. */
+enum xu_err xu_presence_new(const char *show, const char *status, int priority,
+                            struct xu_stanza **out, const char **why);
+
 /* ---------------------------------------------------------------- output escaping */
 
 enum xu_esc_mode {
@@ -254,6 +261,14 @@ struct xu_conn_opts {
 	xu_log_fn *log;
 	void *log_ctx;
 	enum xu_log_level log_level;
+	/* Long-lived connections (xmpp-listen): after this long without traffic, probe the
+	 * server (XEP-0198 <r/> or XEP-0199 ping); no answer within timeout_ms is a lost
+	 * connection. 0: never. */
+	unsigned keepalive_ms;
+	/* Keep received messages and presences for xu_conn_next (else they are dropped). */
+	bool queue_stanzas;
+	/* Answer XEP-0184 receipt requests on received messages. */
+	bool answer_receipts;
 };
 
 struct xu_conn;
@@ -287,6 +302,12 @@ enum xu_err xu_conn_flush(struct xu_conn *conn);
 /* Blocking: </stream:stream>, then a bounded wait for the server's. Never fails the run once
  * everything is confirmed; returns the first error seen. */
 enum xu_err xu_conn_close(struct xu_conn *conn);
+
+/* Take the next received <message/> or <presence/> (with queue_stanzas); *st is NULL when
+ * there is none. Ownership passes. Carbons and roster pushes from anyone but the account
+ * itself never get here (RFC 6121 §2.1.6, XEP-0280 §11). At most a bounded number are kept:
+ * while the queue is full the connection stops reading. */
+enum xu_err xu_conn_next(struct xu_conn *conn, struct xu_stanza **st);
 
 /* Number of stanzas sent and confirmed so far. */
 uint64_t xu_conn_sent(const struct xu_conn *conn);
