@@ -80,6 +80,18 @@ static const struct cmd_exit {
     {XU_ERR_CONFIG, EX_CONFIG, 78, "configuration error"},
 };
 
+void cmd_rename_option(const char *from, const char *to, const char *descrip)
+{
+	struct poptOption *o;
+
+	for (o = cmd_common_table; o->longName || o->shortName || o->arg; o++) {
+		if (o->longName && strcmp(o->longName, from) == 0) {
+			o->longName = to;
+			o->descrip = descrip;
+		}
+	}
+}
+
 int cmd_exit_code(enum xu_err err)
 {
 	size_t i;

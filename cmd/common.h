@@ -44,6 +44,9 @@ struct cmd_conn {
 	struct xu_config *cfg;
 };
 
+/* Rename a shared option for one command (xmpp-listen's --timeout means the whole run). */
+void cmd_rename_option(const char *from, const char *to, const char *descrip);
+
 /* Exit code for a library error (the one mapping; man pages list the same table). */
 int cmd_exit_code(enum xu_err err);
 

@@ -1,0 +1,701 @@
+/* listen.c: xmpp-listen: print (or hand to a command) every message that arrives, one record
+ * each, for as long as it runs, reconnecting when the connection is lost.
+ *
+ * usage: xmpp-listen [OPTIONS]
+ * Records: text (one escaped line), JSON Lines or one-line XML; --exec runs a command per
+ * record (fields in XMPP_* variables, body on stdin), --reply sends its output back.
+ * RFC 6120, RFC 6121 §4-5, XEP-0030, XEP-0092, XEP-0115, XEP-0184, XEP-0199, XEP-0203.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+
+#define LISTEN_REPLY_MAX (64u * 1024)
+#define LISTEN_BACKOFF_MAX_S 60
+/* Silence after which the server is probed, so a dead link is noticed within minutes. */
+#define LISTEN_KEEPALIVE_MS (60u * 1000)
+
+static struct {
+	char *format;
+	int null;
+	const char **from;
+	const char **type;
+	int presence;
+	int all;
+	int count;
+	int timeout;
+	int idle;
+	char *exec;
+	int reply;
+	int priority;
+	char *status;
+	char *show;
+} listen_opts;
+
+static struct poptOption listen_table[] = {
+    {"format", 'f', POPT_ARG_STRING, &listen_opts.format, CMD_STR,
+     "record format: text, json or xml (default text)", "FMT"},
+    {"null", '0', POPT_ARG_NONE, &listen_opts.null, 0,
+     "end records with NUL (text keeps bodies byte-exact)", NULL},
+    {"from", 0, POPT_ARG_ARGV, &listen_opts.from, 0, "only messages from JID (repeatable)", "JID"},
+    {"type", 't', POPT_ARG_ARGV, &listen_opts.type, 0,
+     "only messages of TYPE: chat, normal, headline, groupchat, error (repeatable)", "TYPE"},
+    {"presence", 0, POPT_ARG_NONE, &listen_opts.presence, 0, "also print presence changes", NULL},
+    {"all", 0, POPT_ARG_NONE, &listen_opts.all, 0, "also messages without a body", NULL},
+    {"count", 'n', POPT_ARG_INT, &listen_opts.count, 0, "exit 0 after N records", "N"},
+    {"timeout", 0, POPT_ARG_INT, &listen_opts.timeout, 0,
+     "exit 0 after SECONDS (default 0: run forever)", "SECONDS"},
+    {"idle", 0, POPT_ARG_INT, &listen_opts.idle, 0, "exit 0 when nothing arrived for SECONDS",
+     "SECONDS"},
+    {"exec", 'e', POPT_ARG_STRING, &listen_opts.exec, CMD_STR,
+     "run CMD for every record (body on stdin, fields in XMPP_*)", "CMD"},
+    {"reply", 0, POPT_ARG_NONE, &listen_opts.reply, 0,
+     "with --exec: send CMD's output back to the sender", NULL},
+    {"priority", 0, POPT_ARG_INT, &listen_opts.priority, 0, "presence priority (default 0)", "N"},
+    {"status", 0, POPT_ARG_STRING, &listen_opts.status, CMD_STR, "presence status text", "TEXT"},
+    {"show", 0, POPT_ARG_STRING, &listen_opts.show, CMD_STR, "presence show: away, chat, dnd or xa",
+     "SHOW"},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, cmd_common_table, 0, "Connection options:", NULL},
+    POPT_TABLEEND,
+};
+
+/* Signals reach the poll() loop through this pipe (SIGINT, SIGTERM, SIGCHLD). */
+static int listen_sigpipe[2] = {-1, -1};
+static volatile sig_atomic_t listen_stop;
+
+static void listen_on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGINT || sig == SIGTERM)
+		listen_stop = 1;
+	if (write(listen_sigpipe[1], &c, 1) < 0) {
+		/* full pipe: a wake-up is already pending */
+	}
+	errno = saved;
+}
+
+static int listen_signals(void)
+{
+	struct sigaction sa;
+	int i;
+
+	if (pipe(listen_sigpipe) != 0)
+		return cmd_fail(XU_ERR_IO, "pipe: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		fcntl(listen_sigpipe[i], F_SETFL, fcntl(listen_sigpipe[i], F_GETFL) | O_NONBLOCK);
+		fcntl(listen_sigpipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = listen_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	/* A closed stdout shows as EPIPE on the write, reported in one line. */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void listen_drain_signals(void)
+{
+	char buf[64];
+
+	while (read(listen_sigpipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+static int64_t listen_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t listen_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- filters */
+
+struct listen_filter {
+	struct xu_jid **from;
+	size_t nfrom;
+};
+
+static int listen_filter_init(struct listen_filter *f)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; listen_opts.from && listen_opts.from[i]; i++) {
+		const char *why = NULL;
+		struct xu_jid *j;
+		enum xu_err err = xu_jid_parse(listen_opts.from[i], &j, &why);
+
+		if (err)
+			return cmd_fail(err, "invalid --from JID '%s': %s", listen_opts.from[i],
+			                why ? why : xu_err_str(err));
+		f->from = cmd_xrealloc(f->from, (f->nfrom + 1) * sizeof(*f->from));
+		f->from[f->nfrom++] = j;
+	}
+	for (i = 0; listen_opts.type && listen_opts.type[i]; i++) {
+		static const char *const types[] = {"chat", "normal", "headline", "groupchat",
+		                                    "error"};
+		size_t k;
+
+		for (k = 0; k < 5 && strcmp(types[k], listen_opts.type[i]) != 0; k++)
+			;
+		if (k == 5)
+			return cmd_fail(XU_ERR_USAGE, "--type must be chat, normal, headline, "
+			                              "groupchat or error");
+	}
+	return 0;
+}
+
+static void listen_filter_free(struct listen_filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nfrom; i++)
+		xu_jid_free(f->from[i]);
+	free(f->from);
+}
+
+/* --from: a bare JID matches every resource, a full JID only itself. */
+static bool listen_from_ok(const struct listen_filter *f, const char *from)
+{
+	struct xu_jid *j = NULL;
+	const char *why;
+	bool ok = false;
+	size_t i;
+
+	if (f->nfrom == 0)
+		return true;
+	if (!from || xu_jid_parse(from, &j, &why) != XU_OK)
+		return false;
+	for (i = 0; i < f->nfrom && !ok; i++)
+		ok = xu_jid_resource(f->from[i]) ? xu_jid_equal(f->from[i], j)
+		                                 : xu_jid_bare_equal(f->from[i], j);
+	xu_jid_free(j);
+	return ok;
+}
+
+static bool listen_type_ok(const char *type)
+{
+	size_t i;
+
+	if (!listen_opts.type)
+		return true;
+	for (i = 0; listen_opts.type[i]; i++)
+		if (strcmp(listen_opts.type[i], type ? type : "normal") == 0)
+			return true;
+	return false;
+}
+
+/* Whether a received stanza becomes a record at all. */
+static bool listen_wanted(const struct listen_filter *f, const struct xu_stanza *st)
+{
+	const char *name = xu_stanza_name(st);
+
+	if (strcmp(name, "presence") == 0) {
+		const char *type = xu_stanza_attr(st, "type");
+
+		/* Subscription requests and errors are not availability changes. */
+		if (!listen_opts.presence || (type && strcmp(type, "unavailable") != 0))
+			return false;
+		return listen_from_ok(f, xu_stanza_attr(st, "from"));
+	}
+	if (strcmp(name, "message") != 0)
+		return false;
+	if (!listen_opts.all && !xu_stanza_child(st, "body", NULL))
+		return false;
+	return listen_type_ok(xu_stanza_attr(st, "type")) &&
+	       listen_from_ok(f, xu_stanza_attr(st, "from"));
+}
+
+/* ---------------------------------------------------------------- output and --exec */
+
+static int listen_print(const struct xu_record *rec, enum xu_rec_format fmt)
+{
+	char *out;
+	size_t len;
+	enum xu_err err;
+
+	err = xu_record_format(rec, fmt, listen_opts.null, &out, &len);
+	if (err)
+		return cmd_fail(err, "cannot format a record: %s", xu_err_str(err));
+	if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
+		int e = errno;
+
+		free(out);
+		if (e == EPIPE)
+			return cmd_fail(XU_ERR_IO, "standard output was closed; stopping");
+		return cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(e));
+	}
+	free(out);
+	return 0;
+}
+
+static void listen_setenv(const char *name, const char *value)
+{
+	if (value)
+		setenv(name, value, 1);
+	else
+		unsetenv(name);
+}
+
+/* In the child: the record's fields in the environment, then the command. */
+static void listen_child(const struct xu_record *rec, int in_fd, int out_fd)
+{
+	dup2(in_fd, STDIN_FILENO);
+	if (out_fd >= 0)
+		dup2(out_fd, STDOUT_FILENO);
+	listen_setenv("XMPP_KIND", rec->kind);
+	listen_setenv("XMPP_FROM", rec->from);
+	listen_setenv("XMPP_TO", rec->to);
+	listen_setenv("XMPP_TYPE", rec->type);
+	listen_setenv("XMPP_ID", rec->id);
+	listen_setenv("XMPP_BODY", rec->body);
+	listen_setenv("XMPP_SUBJECT", rec->subject);
+	listen_setenv("XMPP_THREAD", rec->thread);
+	listen_setenv("XMPP_TIMESTAMP", rec->timestamp);
+	listen_setenv("XMPP_DELAYED", rec->delayed ? "1" : "0");
+	listen_setenv("XMPP_ROOM", rec->room);
+	listen_setenv("XMPP_NICK", rec->nick);
+	listen_setenv("XMPP_SHOW", rec->show);
+	listen_setenv("XMPP_STATUS", rec->status);
+	execl("/bin/sh", "sh", "-c", listen_opts.exec, (char *)NULL);
+	_exit(127);
+}
+
+struct listen_exec {
+	pid_t pid;
+	int in_fd;  /* body to the child, -1 once written */
+	int out_fd; /* the child's stdout with --reply, else -1 */
+	const char *body;
+	size_t body_len, body_off;
+	char *reply;
+	size_t reply_len;
+	int status;
+	bool exited;
+};
+
+/* One poll round while the command runs: feed its stdin, read its stdout, keep the XMPP
+ * connection serviced (pings must still be answered), notice its exit. */
+static void listen_exec_step(struct listen_exec *x, struct xu_conn *conn)
+{
+	struct pollfd p[4];
+	int n = 0, ci = -1, ii = -1, oi = -1;
+	ssize_t r;
+
+	p[n].fd = listen_sigpipe[0];
+	p[n++].events = POLLIN;
+	if (conn && xu_conn_fd(conn) >= 0) {
+		ci = n;
+		p[n].fd = xu_conn_fd(conn);
+		p[n++].events = xu_conn_events(conn);
+	}
+	if (x->in_fd >= 0) {
+		ii = n;
+		p[n].fd = x->in_fd;
+		p[n++].events = POLLOUT;
+	}
+	if (x->out_fd >= 0) {
+		oi = n;
+		p[n].fd = x->out_fd;
+		p[n++].events = POLLIN;
+	}
+	if (poll(p, (nfds_t)n, conn ? xu_conn_timeout_ms(conn) : -1) < 0)
+		return;
+	if (ci >= 0 && (p[ci].revents || xu_conn_timeout_ms(conn) == 0))
+		xu_conn_dispatch(conn, p[ci].revents); /* a failure surfaces after the command */
+	if (ii >= 0 && p[ii].revents) {
+		r = write(x->in_fd, x->body + x->body_off, x->body_len - x->body_off);
+		if (r > 0)
+			x->body_off += (size_t)r;
+		if (r < 0 || x->body_off == x->body_len) {
+			close(x->in_fd);
+			x->in_fd = -1;
+		}
+	}
+	if (oi >= 0 && p[oi].revents) {
+		char buf[4096];
+
+		r = read(x->out_fd, buf, sizeof(buf));
+		if (r > 0 && x->reply_len < LISTEN_REPLY_MAX) {
+			size_t take = (size_t)r;
+
+			if (take > LISTEN_REPLY_MAX - x->reply_len)
+				take = LISTEN_REPLY_MAX - x->reply_len;
+			memcpy(x->reply + x->reply_len, buf, take);
+			x->reply_len += take;
+		}
+		if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+			close(x->out_fd);
+			x->out_fd = -1;
+		}
+	}
+	if (p[0].revents)
+		listen_drain_signals();
+	if (!x->exited && waitpid(x->pid, &x->status, WNOHANG) == x->pid)
+		x->exited = true;
+}
+
+/* Send CMD's output back: to the sender, or to the room for group chat. */
+static void listen_reply(struct xu_conn *conn, const struct xu_record *rec, char *text,
+                         unsigned connect_ms)
+{
+	struct xu_jid *to = NULL;
+	struct xu_stanza *m = NULL;
+	const char *why = NULL, *type = rec->type ? rec->type : "normal";
+	size_t len = strlen(text);
+	enum xu_err err;
+
+	if (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	if (!len || !conn)
+		return;
+	if (strcmp(type, "groupchat") != 0 && strcmp(type, "chat") != 0)
+		type = "normal";
+	err = xu_jid_parse(strcmp(type, "groupchat") == 0 && rec->room ? rec->room : rec->from, &to,
+	                   &why);
+	if (!err)
+		err = xu_message_new(to, type, text, NULL, rec->thread, NULL, &m, &why);
+	xu_jid_free(to);
+	if (err) {
+		cmd_warn("--reply: not sent: %s", why ? why : xu_err_str(err));
+		return;
+	}
+	err = xu_conn_send(conn, m);
+	if (!err) {
+		xu_conn_set_timeout(conn, connect_ms);
+		err = xu_conn_flush(conn);
+	}
+	if (err)
+		cmd_warn("--reply to %s: %s", rec->from ? rec->from : "?", xu_conn_errmsg(conn));
+}
+
+static int listen_exec(struct xu_conn *conn, const struct xu_record *rec, unsigned connect_ms)
+{
+	struct listen_exec x;
+	int in[2], out[2] = {-1, -1};
+
+	memset(&x, 0, sizeof(x));
+	if (pipe(in) != 0 || (listen_opts.reply && pipe(out) != 0))
+		return cmd_fail(XU_ERR_IO, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	x.pid = fork();
+	if (x.pid < 0)
+		return cmd_fail(XU_ERR_IO, "fork: %s", strerror(errno));
+	if (x.pid == 0) {
+		close(in[1]);
+		if (out[0] >= 0)
+			close(out[0]);
+		listen_child(rec, in[0], out[1]);
+	}
+	close(in[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	x.in_fd = in[1];
+	fcntl(x.in_fd, F_SETFL, fcntl(x.in_fd, F_GETFL) | O_NONBLOCK);
+	x.out_fd = out[0];
+	x.body = rec->body ? rec->body : "";
+	x.body_len = strlen(x.body);
+	if (x.body_len == 0) {
+		close(x.in_fd);
+		x.in_fd = -1;
+	}
+	if (listen_opts.reply)
+		x.reply = cmd_xmalloc(LISTEN_REPLY_MAX + 1);
+	while (!x.exited || x.out_fd >= 0)
+		listen_exec_step(&x, conn);
+	if (x.in_fd >= 0)
+		close(x.in_fd);
+	if (WIFEXITED(x.status) && WEXITSTATUS(x.status) != 0)
+		cmd_warn("--exec exited with %d for message %s", WEXITSTATUS(x.status),
+		         rec->id ? rec->id : "(no id)");
+	else if (WIFSIGNALED(x.status))
+		cmd_warn("--exec killed by signal %d for message %s", WTERMSIG(x.status),
+		         rec->id ? rec->id : "(no id)");
+	else if (listen_opts.reply && strcmp(rec->kind, "message") == 0) {
+		x.reply[x.reply_len] = '\0';
+		listen_reply(conn, rec, x.reply, connect_ms);
+	}
+	free(x.reply);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the run */
+
+struct listen_run {
+	struct cmd_conn cc;
+	struct listen_filter filter;
+	enum xu_rec_format fmt;
+	int64_t end_at;  /* --timeout, 0: none */
+	int64_t idle_at; /* --idle, 0: none */
+	long records;
+	unsigned connect_ms;
+};
+
+/* One received stanza: filter, record, print or run. Returns 0, an exit code, or -1 when
+ * --count is reached. */
+static int listen_handle(struct listen_run *lr, struct xu_conn *conn, struct xu_stanza *st)
+{
+	struct xu_record rec;
+	enum xu_err err;
+	int rc;
+
+	if (!listen_wanted(&lr->filter, st))
+		return 0;
+	err = xu_record_from_stanza(st, listen_wall_ms(), &rec);
+	if (err)
+		return err == XU_ERR_NOMEM ? cmd_fail(err, "out of memory") : 0;
+	rc = listen_opts.exec ? listen_exec(conn, &rec, lr->connect_ms)
+	                      : listen_print(&rec, lr->fmt);
+	xu_record_clear(&rec);
+	if (rc)
+		return rc;
+	lr->records++;
+	if (listen_opts.count > 0 && lr->records >= listen_opts.count)
+		return -1;
+	return 0;
+}
+
+static int listen_connect(struct listen_run *lr, struct xu_conn **conn, bool first)
+{
+	struct xu_stanza *pres;
+	const char *why = NULL;
+	enum xu_err err;
+
+	xu_conn_free(*conn);
+	*conn = NULL;
+	lr->cc.opts.timeout_ms = lr->connect_ms;
+	err = xu_conn_new(&lr->cc.opts, conn);
+	if (!err)
+		err = xu_conn_open(*conn);
+	if (!err) {
+		err = xu_presence_new(listen_opts.show, listen_opts.status, listen_opts.priority,
+		                      &pres, &why);
+		if (err)
+			return cmd_fail(err, "%s", why ? why : xu_err_str(err));
+		err = xu_conn_send(*conn, pres);
+		if (!err)
+			err = xu_conn_flush(*conn);
+	}
+	if (err && first)
+		return cmd_fail(err, "%s", *conn ? xu_conn_errmsg(*conn) : xu_err_str(err));
+	if (err)
+		return -(int)err;
+	if (cmd_opts.verbose)
+		fprintf(stderr, "%s: listening as %s\n", cmd_prog, xu_jid_full(xu_conn_jid(*conn)));
+	return 0;
+}
+
+/* Errors that retrying cannot fix end the run; the rest are a lost connection. */
+static bool listen_fatal(enum xu_err err)
+{
+	return err == XU_ERR_AUTH || err == XU_ERR_TLS || err == XU_ERR_CONFIG ||
+	       err == XU_ERR_USAGE || err == XU_ERR_DATA || err == XU_ERR_NOMEM ||
+	       err == XU_ERR_NOINPUT || err == XU_ERR_NOHOST;
+}
+
+/* Milliseconds until the next deadline of ours (or -1), bounded by the connection's. */
+static int listen_wait_ms(const struct listen_run *lr, int conn_ms, int64_t extra_at)
+{
+	int64_t now = listen_now_ms(), at = 0, w;
+	int64_t cands[3] = {lr->end_at, lr->idle_at, extra_at};
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (cands[i] && (!at || cands[i] < at))
+			at = cands[i];
+	if (!at)
+		return conn_ms;
+	w = at > now ? at - now : 0;
+	if (conn_ms >= 0 && conn_ms < w)
+		return conn_ms;
+	return w > 3600000 ? 3600000 : (int)w;
+}
+
+/* Sleep before reconnecting: 1 s doubling to 60 s, with +-25 % jitter so many listeners
+ * restarting with a server do not come back at the same instant. */
+static int64_t listen_backoff_ms(unsigned attempt)
+{
+	uint32_t r = 0;
+	int64_t base = 1000;
+
+	while (attempt-- > 0 && base < LISTEN_BACKOFF_MAX_S * 1000)
+		base *= 2;
+	if (base > LISTEN_BACKOFF_MAX_S * 1000)
+		base = LISTEN_BACKOFF_MAX_S * 1000;
+	gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r));
+	return base * 3 / 4 + (int64_t)(r % (uint32_t)(base / 2 + 1));
+}
+
+static int listen_loop(struct listen_run *lr)
+{
+	struct xu_conn *conn = NULL;
+	struct xu_stanza *st;
+	unsigned attempt = 0;
+	int64_t retry_at = 0;
+	int rc;
+
+	rc = listen_connect(lr, &conn, true);
+	while (!rc && !listen_stop) {
+		struct pollfd p[2] = {{listen_sigpipe[0], POLLIN, 0}, {-1, 0, 0}};
+		enum xu_err err = XU_OK;
+		int64_t now = listen_now_ms();
+
+		if (lr->end_at && now >= lr->end_at)
+			break;
+		if (lr->idle_at && now >= lr->idle_at)
+			break;
+		if (!conn && retry_at && now >= retry_at) {
+			rc = listen_connect(lr, &conn, false);
+			if (rc < 0) {
+				err = (enum xu_err) - rc;
+				rc = 0;
+				if (listen_fatal(err)) {
+					rc =
+					    cmd_fail(err, "%s",
+					             conn ? xu_conn_errmsg(conn) : xu_err_str(err));
+					break;
+				}
+				cmd_warn("reconnecting failed: %s",
+				         conn ? xu_conn_errmsg(conn) : xu_err_str(err));
+				xu_conn_free(conn);
+				conn = NULL;
+				retry_at = listen_now_ms() + listen_backoff_ms(++attempt);
+				continue;
+			}
+			attempt = 0;
+			retry_at = 0;
+		}
+		if (conn) {
+			p[1].fd = xu_conn_fd(conn);
+			p[1].events = xu_conn_events(conn);
+		}
+		if (poll(p, 2,
+		         listen_wait_ms(lr, conn ? xu_conn_timeout_ms(conn) : -1,
+		                        conn ? 0 : retry_at)) < 0 &&
+		    errno != EINTR) {
+			rc = cmd_fail(XU_ERR_IO, "poll: %s", strerror(errno));
+			break;
+		}
+		if (p[0].revents)
+			listen_drain_signals();
+		if (!conn)
+			continue;
+		err = xu_conn_dispatch(conn, p[1].revents);
+		while (!rc && xu_conn_next(conn, &st) == XU_OK && st) {
+			if (lr->idle_at)
+				lr->idle_at = listen_now_ms() + (int64_t)listen_opts.idle * 1000;
+			rc = listen_handle(lr, conn, st);
+			xu_stanza_free(st);
+		}
+		if (rc)
+			break;
+		if (err) {
+			if (listen_fatal(err)) {
+				rc = cmd_fail(err, "%s", xu_conn_errmsg(conn));
+				break;
+			}
+			retry_at = listen_now_ms() + listen_backoff_ms(attempt++);
+			cmd_warn("connection lost: %s; reconnecting in %.1f s",
+			         xu_conn_errmsg(conn),
+			         (double)(retry_at - listen_now_ms()) / 1000.0);
+			xu_conn_free(conn);
+			conn = NULL;
+		}
+	}
+	if (conn) {
+		xu_conn_set_timeout(conn, lr->connect_ms);
+		xu_conn_close(conn);
+		xu_conn_free(conn);
+	}
+	return rc < 0 ? 0 : rc;
+}
+
+static int listen_run(void)
+{
+	struct listen_run lr;
+	int rc;
+
+	memset(&lr, 0, sizeof(lr));
+	if (!listen_opts.format || strcmp(listen_opts.format, "text") == 0)
+		lr.fmt = XU_REC_TEXT;
+	else if (strcmp(listen_opts.format, "json") == 0)
+		lr.fmt = XU_REC_JSON;
+	else if (strcmp(listen_opts.format, "xml") == 0)
+		lr.fmt = XU_REC_XML;
+	else
+		return cmd_fail(XU_ERR_USAGE, "--format must be text, json or xml");
+	if (listen_opts.reply && !listen_opts.exec)
+		return cmd_fail(XU_ERR_USAGE, "--reply needs --exec");
+	if (listen_opts.count < 0 || listen_opts.timeout < 0 || listen_opts.idle < 0)
+		return cmd_fail(XU_ERR_USAGE, "--count, --timeout and --idle must not be negative");
+	rc = listen_filter_init(&lr.filter);
+	if (!rc)
+		rc = listen_signals();
+	if (!rc)
+		rc = cmd_conn_setup(&lr.cc);
+	if (rc)
+		goto out;
+	lr.connect_ms = lr.cc.opts.timeout_ms;
+	lr.cc.opts.keepalive_ms = LISTEN_KEEPALIVE_MS;
+	lr.cc.opts.queue_stanzas = true;
+	lr.cc.opts.answer_receipts = true;
+	if (listen_opts.timeout)
+		lr.end_at = listen_now_ms() + (int64_t)listen_opts.timeout * 1000;
+	if (listen_opts.idle)
+		lr.idle_at = listen_now_ms() + (int64_t)listen_opts.idle * 1000;
+	rc = listen_loop(&lr);
+out:
+	listen_filter_free(&lr.filter);
+	cmd_conn_free(&lr.cc);
+	return rc;
+}
+
+int main(int argc, const char **argv)
+{
+	poptContext pc;
+	int rc;
+
+	cmd_prog = "xmpp-listen";
+	/* Here --timeout bounds the whole run (as the command's own option); the shared
+	 * per-step deadline is --connect-timeout. */
+	cmd_rename_option("timeout", "connect-timeout",
+	                  "deadline for connecting and logging in (default 30)");
+	rc = cmd_parse(argc, argv, listen_table, "", &pc);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (poptPeekArg(pc)) {
+		rc = cmd_fail(XU_ERR_USAGE, "unexpected argument '%s' (try --help)",
+		              poptPeekArg(pc));
+		poptFreeContext(pc);
+		return rc;
+	}
+	rc = listen_run();
+	poptFreeContext(pc);
+	return rc;
+}
