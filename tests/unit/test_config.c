@@ -98,6 +98,56 @@ static void tc_expand(const char *pattern, const char *path, char *out, size_t o
 	out[o] = '\0';
 }
 
+/*
+ * Load path and expect want, and the message pattern ('@' for the path) when given. The result
+ * starts out as neither NULL nor a configuration, so a failure must really clear it.
+ */
+static void tc_load_expect(const char *label, const char *path, enum xu_err want,
+                           const char *pattern)
+{
+	struct xu_config *cfg = (struct xu_config *)&cfg;
+	char *msg = NULL, expect[512];
+	enum xu_err err;
+
+	err = xu_config_load(path, &cfg, &msg);
+	if (pattern) {
+		tc_expand(pattern, path, expect, sizeof(expect));
+		if (err != want || !msg || strcmp(msg, expect) != 0)
+			fail_msg("%sgot %d \"%s\", want %d \"%s\"", label, err,
+			         msg ? msg : "(null)", want, expect);
+	} else if (err != want) {
+		fail_msg("%sgot %d \"%s\", want %d", label, err, msg ? msg : "(null)", want);
+	}
+	assert_true(cfg != (struct xu_config *)&cfg);
+	assert_true((err == XU_OK) == (cfg != NULL));
+	xu_config_free(cfg);
+	free(msg);
+}
+
+/* The default file loads, with and without a place for a message, and its default account is
+ * named name (NULL: there is none), with cafile when that is given. */
+static void tc_default_is(const char *name, const char *cafile)
+{
+	struct xu_config *cfg;
+	const struct xu_account *a;
+	char *msg = (char *)&cfg;
+
+	for (int k = 0; k < 2; k++) {
+		cfg = NULL;
+		assert_int_equal(xu_config_load(NULL, &cfg, k ? NULL : &msg), XU_OK);
+		assert_null(msg);
+		assert_non_null(cfg);
+		a = xu_config_account(cfg, NULL);
+		if (name)
+			assert_string_equal(a ? a->name : "(none)", name);
+		else
+			assert_null(a);
+		if (cafile)
+			assert_string_equal(a->cafile, cafile);
+		xu_config_free(cfg);
+	}
+}
+
 /* ------------------------------------------------------------------ rejected files */
 
 struct tc_err {
@@ -207,24 +257,15 @@ static const struct tc_err tc_errs[] = {
 static void test_errors(void **state)
 {
 	struct tc_state *s = *state;
-	struct xu_config *cfg;
-	char want[512], *msg;
-	enum xu_err err;
+	char label[32];
 	size_t i;
 
 	for (i = 0; i < sizeof(tc_errs) / sizeof(tc_errs[0]); i++) {
 		const struct tc_err *c = &tc_errs[i];
 
 		tc_write(s->path, c->text, c->len ? c->len : strlen(c->text), c->mode);
-		cfg = (struct xu_config *)1;
-		msg = NULL;
-		err = xu_config_load(s->path, &cfg, &msg);
-		tc_expand(c->msg, s->path, want, sizeof(want));
-		if (err != c->err || !msg || strcmp(msg, want) != 0)
-			fail_msg("case %zu: got %d \"%s\", want %d \"%s\"", i, err,
-			         msg ? msg : "(null)", c->err, want);
-		assert_null(cfg);
-		free(msg);
+		snprintf(label, sizeof(label), "case %zu: ", i);
+		tc_load_expect(label, s->path, c->err, c->msg);
 	}
 }
 
@@ -394,26 +435,6 @@ static void test_accepted(void **state)
 
 /* ------------------------------------------------------------------ sizes */
 
-static void tc_load_expect(const char *path, enum xu_err want, const char *pattern)
-{
-	struct xu_config *cfg = NULL;
-	char *msg = NULL, expect[512];
-	enum xu_err err;
-
-	err = xu_config_load(path, &cfg, &msg);
-	if (pattern) {
-		tc_expand(pattern, path, expect, sizeof(expect));
-		if (err != want || !msg || strcmp(msg, expect) != 0)
-			fail_msg("got %d \"%s\", want %d \"%s\"", err, msg ? msg : "(null)", want,
-			         expect);
-	} else if (err != want) {
-		fail_msg("got %d \"%s\", want %d", err, msg ? msg : "(null)", want);
-	}
-	assert_true((err == XU_OK) == (cfg != NULL));
-	xu_config_free(cfg);
-	free(msg);
-}
-
 static void test_caps(void **state)
 {
 	struct tc_state *s = *state;
@@ -426,22 +447,22 @@ static void test_caps(void **state)
 	memset(text + 10, 'x', 4096 - 6);
 	text[4 + 4096] = '\n';
 	tc_write(s->path, text, 4 + 4096 + 1, 0600);
-	tc_load_expect(s->path, XU_OK, NULL);
+	tc_load_expect("", s->path, XU_OK, NULL);
 	memset(text + 10, 'x', 4097 - 6);
 	text[4 + 4097] = '\n';
 	tc_write(s->path, text, 4 + 4097 + 1, 0600);
-	tc_load_expect(s->path, XU_ERR_CONFIG, "@:2: line longer than 4096 bytes");
+	tc_load_expect("", s->path, XU_ERR_CONFIG, "@:2: line longer than 4096 bytes");
 	/* Same without a final newline. */
 	tc_write(s->path, text, 4 + 4097, 0600);
-	tc_load_expect(s->path, XU_ERR_CONFIG, "@:2: line longer than 4096 bytes");
+	tc_load_expect("", s->path, XU_ERR_CONFIG, "@:2: line longer than 4096 bytes");
 
 	/* 1 MiB of comment lines is fine, one byte more is not. */
 	for (i = 0; i < big; i++)
 		text[i] = (i % 64 == 63) ? '\n' : '#';
 	tc_write(s->path, text, big - 1, 0600);
-	tc_load_expect(s->path, XU_OK, NULL);
+	tc_load_expect("", s->path, XU_OK, NULL);
 	tc_write(s->path, text, big, 0600);
-	tc_load_expect(s->path, XU_ERR_CONFIG, "@: larger than 1048576 bytes");
+	tc_load_expect("", s->path, XU_ERR_CONFIG, "@: larger than 1048576 bytes");
 	free(text);
 }
 
@@ -450,41 +471,30 @@ static void test_caps(void **state)
 static void test_paths(void **state)
 {
 	struct tc_state *s = *state;
-	struct xu_config *cfg;
-	char xdg[160], dir[200], file[240], *msg;
-	enum xu_err err;
+	char xdg[160], dir[200], file[240];
 
 	/* An explicit path that does not exist: 66. */
 	snprintf(file, sizeof(file), "%s/missing", s->dir);
-	tc_load_expect(file, XU_ERR_NOINPUT, "@: No such file or directory");
+	tc_load_expect("", file, XU_ERR_NOINPUT, "@: No such file or directory");
 	snprintf(file, sizeof(file), "%s/config/below", s->dir);
 	tc_write(s->path, "", 0, 0600);
-	tc_load_expect(file, XU_ERR_NOINPUT, "@: Not a directory");
+	tc_load_expect("", file, XU_ERR_NOINPUT, "@: Not a directory");
 
 	/* Not a regular file: a directory, a FIFO (which must not block). */
-	tc_load_expect(s->dir, XU_ERR_CONFIG, "@: not a regular file");
+	tc_load_expect("", s->dir, XU_ERR_CONFIG, "@: not a regular file");
 	snprintf(file, sizeof(file), "%s/fifo", s->dir);
 	assert_int_equal(mkfifo(file, 0600), 0);
-	tc_load_expect(file, XU_ERR_CONFIG, "@: not a regular file");
-	tc_load_expect("/dev/null", XU_ERR_CONFIG, "@: not a regular file");
+	tc_load_expect("", file, XU_ERR_CONFIG, "@: not a regular file");
+	tc_load_expect("", "/dev/null", XU_ERR_CONFIG, "@: not a regular file");
 
 	/* The default file, missing: an empty configuration, no error. */
 	snprintf(xdg, sizeof(xdg), "%s/xdg", s->dir);
 	setenv("XDG_CONFIG_HOME", xdg, 1);
-	msg = (char *)1;
-	err = xu_config_load(NULL, &cfg, &msg);
-	assert_int_equal(err, XU_OK);
-	assert_null(msg);
-	assert_non_null(cfg);
-	assert_null(xu_config_account(cfg, NULL));
-	xu_config_free(cfg);
+	tc_default_is(NULL, NULL);
 
 	/* ...also when a file stands where a directory of the path should be. */
 	setenv("XDG_CONFIG_HOME", s->path, 1);
-	err = xu_config_load(NULL, &cfg, NULL);
-	assert_int_equal(err, XU_OK);
-	assert_null(xu_config_account(cfg, NULL));
-	xu_config_free(cfg);
+	tc_default_is(NULL, NULL);
 	setenv("XDG_CONFIG_HOME", xdg, 1);
 
 	/* $XDG_CONFIG_HOME/xmpp-utils/config. */
@@ -493,20 +503,20 @@ static void test_paths(void **state)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	snprintf(file, sizeof(file), "%s/config", dir);
 	tc_write(file, "[xdg]\njid = x@d\n", 16, 0600);
-	err = xu_config_load(NULL, &cfg, NULL);
-	assert_int_equal(err, XU_OK);
-	assert_string_equal(xu_config_account(cfg, NULL)->name, "xdg");
-	xu_config_free(cfg);
+	tc_default_is("xdg", NULL);
 
 	/* Errors in the default file are errors, with its path. */
 	tc_write(file, "[xdg]\nbad = 1\n", 14, 0600);
-	msg = NULL;
-	err = xu_config_load(NULL, &cfg, &msg);
-	assert_int_equal(err, XU_ERR_CONFIG);
-	assert_null(cfg);
-	tc_expand("@:2: unknown key bad", file, dir, sizeof(dir));
-	assert_string_equal(msg, dir);
-	free(msg);
+	{
+		struct xu_config *cfg = (struct xu_config *)&cfg;
+		char *msg = NULL;
+
+		assert_int_equal(xu_config_load(NULL, &cfg, &msg), XU_ERR_CONFIG);
+		assert_null(cfg);
+		tc_expand("@:2: unknown key bad", file, dir, sizeof(dir));
+		assert_string_equal(msg, dir);
+		free(msg);
+	}
 
 	/* A relative $XDG_CONFIG_HOME is ignored (XDG Base Directory spec): $HOME/.config. */
 	setenv("XDG_CONFIG_HOME", "relative/dir", 1);
@@ -517,26 +527,16 @@ static void test_paths(void **state)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	snprintf(file, sizeof(file), "%s/config", dir);
 	tc_write(file, "[home]\ncafile = ~/ca\n", 21, 0600);
-	err = xu_config_load(NULL, &cfg, NULL);
-	assert_int_equal(err, XU_OK);
-	assert_string_equal(xu_config_account(cfg, NULL)->name, "home");
 	snprintf(dir, sizeof(dir), "%s/ca", s->dir);
-	assert_string_equal(xu_config_account(cfg, NULL)->cafile, dir);
-	xu_config_free(cfg);
+	tc_default_is("home", dir);
 	unsetenv("XDG_CONFIG_HOME");
-	err = xu_config_load(NULL, &cfg, NULL);
-	assert_int_equal(err, XU_OK);
-	assert_string_equal(xu_config_account(cfg, NULL)->name, "home");
-	xu_config_free(cfg);
+	tc_default_is("home", dir);
 
 	/* No $HOME: no default file, and ~/ cannot be expanded. */
 	unsetenv("HOME");
-	err = xu_config_load(NULL, &cfg, NULL);
-	assert_int_equal(err, XU_OK);
-	assert_null(xu_config_account(cfg, NULL));
-	xu_config_free(cfg);
+	tc_default_is(NULL, NULL);
 	tc_write(s->path, "[a]\ncafile = ~/x\n", 17, 0600);
-	tc_load_expect(s->path, XU_ERR_CONFIG, "@:2: cafile: ~/ needs $HOME, which is not set");
+	tc_load_expect("", s->path, XU_ERR_CONFIG, "@:2: cafile: ~/ needs $HOME, which is not set");
 	setenv("HOME", "/home/tester", 1);
 
 	xu_config_free(NULL);
@@ -552,11 +552,11 @@ static void test_owner(void **state)
 		skip();
 	tc_write(s->path, "[a]\npassword = x\n", 17, 0600);
 	assert_int_equal(chown(s->path, 1, (gid_t)-1), 0);
-	tc_load_expect(s->path, XU_ERR_CONFIG,
+	tc_load_expect("", s->path, XU_ERR_CONFIG,
 	               "@: holds a password but is owned by uid 1, not by you");
 	tc_write(s->path, "[a]\njid = x@y\n", 14, 0600);
 	assert_int_equal(chown(s->path, 1, (gid_t)-1), 0);
-	tc_load_expect(s->path, XU_OK, NULL);
+	tc_load_expect("", s->path, XU_OK, NULL);
 }
 
 int main(void)

@@ -1,5 +1,5 @@
 /* test_jid.c: RFC 7622 JIDs against the consolidated corpus (tests/vectors/jid/) and edge cases. */
-#include "xu-int.h"
+#include "testutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,194 +43,40 @@ static const struct {
 };
 
 struct tj_case {
-	char id[64];
+	const char *id;
 	char *input; /* decoded input_hex, NUL-terminated */
 	size_t input_len;
 	bool valid;
 	bool has_parts;
-	char *local, *domain, *resource; /* NULL: absent (JSON null) */
+	const char *local, *domain, *resource; /* NULL: absent (JSON null); borrowed */
 };
 
-static void tj_case_clear(struct tj_case *c)
+/* One part of the expectation: absent or null is NULL; anything but a string is unreadable. */
+static bool tj_part(const struct tu_json *o, const char *key, const char **out, bool *present)
 {
-	free(c->input);
-	free(c->local);
-	free(c->domain);
-	free(c->resource);
-	memset(c, 0, sizeof(*c));
+	const struct tu_json *v = tu_json_get(o, key);
+
+	*present = v != NULL;
+	*out = v && v->type == TU_JSON_STR ? v->str : NULL;
+	return !v || v->type == TU_JSON_NULL || v->type == TU_JSON_STR;
 }
 
-static int tj_hexval(char c)
+/* One line of the corpus; c->input is the caller's to free. */
+static bool tj_case_from(const struct tu_json *o, struct tj_case *c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static size_t tj_put_utf8(uint32_t cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-static bool tj_hex4(const char *p, uint32_t *v)
-{
-	int i, d;
-
-	*v = 0;
-	for (i = 0; i < 4; i++) {
-		d = tj_hexval(p[i]);
-		if (d < 0)
-			return false;
-		*v = *v * 16 + (uint32_t)d;
-	}
-	return true;
-}
-
-/*
- * The value of "key" in one flat JSON object line: *present false when the key is missing,
- * *out NULL for null, else a malloc'ed decoded string. Only what the corpus uses: strings
- * with the standard escapes (\uXXXX with surrogate pairs) and null.
- */
-static bool tj_json_get(const char *line, const char *key, bool *present, char **out)
-{
-	char pat[64];
-	const char *p;
-	char *s;
-	size_t o = 0;
-	uint32_t cp, lo;
-
-	*present = false;
-	*out = NULL;
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	p = strstr(line, pat);
-	if (!p)
-		return true;
-	*present = true;
-	p += strlen(pat);
-	if (strncmp(p, "null", 4) == 0)
-		return true;
-	if (*p++ != '"')
-		return false;
-	s = malloc(strlen(p) + 1);
-	if (!s)
-		return false;
-	while (*p && *p != '"') {
-		if (*p != '\\') {
-			s[o++] = *p++;
-			continue;
-		}
-		p++;
-		switch (*p) {
-		case '"':
-		case '\\':
-		case '/':
-			s[o++] = *p++;
-			break;
-		case 'n':
-			s[o++] = '\n';
-			p++;
-			break;
-		case 't':
-			s[o++] = '\t';
-			p++;
-			break;
-		case 'r':
-			s[o++] = '\r';
-			p++;
-			break;
-		case 'u':
-			if (!tj_hex4(p + 1, &cp))
-				goto bad;
-			p += 5;
-			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				if (p[0] != '\\' || p[1] != 'u' || !tj_hex4(p + 2, &lo) ||
-				    lo < 0xDC00 || lo > 0xDFFF)
-					goto bad;
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				p += 6;
-			}
-			o += tj_put_utf8(cp, s + o);
-			break;
-		default:
-			goto bad;
-		}
-	}
-	if (*p != '"')
-		goto bad;
-	s[o] = '\0';
-	*out = s;
-	return true;
-bad:
-	free(s);
-	return false;
-}
-
-static bool tj_parse_line(const char *line, struct tj_case *c)
-{
-	bool present, pl, pd, pr;
-	char *v = NULL;
-	size_t n, i;
-	int hi, lo;
+	const char *expect = tu_json_str(o, "expect"), *hex = tu_json_str(o, "input_hex");
+	bool pl, pd, pr;
 
 	memset(c, 0, sizeof(*c));
-	if (!tj_json_get(line, "id", &present, &v) || !v)
+	c->id = tu_json_str(o, "id");
+	if (!c->id || !expect || !hex)
 		return false;
-	snprintf(c->id, sizeof(c->id), "%s", v);
-	free(v);
-	if (!tj_json_get(line, "expect", &present, &v) || !v)
+	c->valid = strcmp(expect, "valid") == 0;
+	if (!c->valid && strcmp(expect, "invalid") != 0)
 		return false;
-	c->valid = strcmp(v, "valid") == 0;
-	if (!c->valid && strcmp(v, "invalid") != 0) {
-		free(v);
-		return false;
-	}
-	free(v);
-	if (!tj_json_get(line, "input_hex", &present, &v) || !v)
-		return false;
-	n = strlen(v);
-	c->input = malloc(n / 2 + 1);
-	if (!c->input || n % 2) {
-		free(v);
-		return false;
-	}
-	for (i = 0; i < n / 2; i++) {
-		hi = tj_hexval(v[2 * i]);
-		lo = tj_hexval(v[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			free(v);
-			return false;
-		}
-		c->input[i] = (char)(hi * 16 + lo);
-	}
-	c->input[n / 2] = '\0';
-	c->input_len = n / 2;
-	free(v);
-	if (!tj_json_get(line, "local", &pl, &c->local) ||
-	    !tj_json_get(line, "domain", &pd, &c->domain) ||
-	    !tj_json_get(line, "resource", &pr, &c->resource))
+	c->input = tu_unhex(hex, strlen(hex), &c->input_len);
+	if (!c->input || !tj_part(o, "local", &c->local, &pl) ||
+	    !tj_part(o, "domain", &c->domain, &pd) || !tj_part(o, "resource", &c->resource, &pr))
 		return false;
 	c->has_parts = pl && pd && pr;
 	return true;
@@ -295,18 +141,17 @@ static bool tj_run(const char *id, const char *input, bool valid, bool has_parts
 /* Every case of the consolidated corpus; deviations listed above with their reason. */
 static void test_jid_corpus(void **state)
 {
-	FILE *f = fopen(JID_CASES, "r");
-	char *line = NULL;
-	size_t cap = 0, i, total = 0, bad = 0, ndev = 0;
+	struct tu_json all;
+	size_t k, i, total = 0, bad = 0, ndev = 0;
 	struct tj_case c;
 	bool deviated;
 
 	(void)state;
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", JID_CASES);
-	while (getline(&line, &cap, f) > 0) {
-		if (!tj_parse_line(line, &c))
-			fail_msg("unreadable corpus line %zu", total + 1);
+	if (!tu_json_load_lines(JID_CASES, &all))
+		fail_msg("cannot read %s (run from the repository root)", JID_CASES);
+	for (k = 0; k < all.n; k++) {
+		if (!tj_case_from(&all.vals[k], &c))
+			fail_msg("unreadable corpus line %zu", k + 1);
 		total++;
 		deviated = false;
 		for (i = 0; i < sizeof(tj_deviations) / sizeof(tj_deviations[0]); i++) {
@@ -336,10 +181,9 @@ static void test_jid_corpus(void **state)
 			            c.resource))
 				bad++;
 		}
-		tj_case_clear(&c);
+		free(c.input);
 	}
-	free(line);
-	fclose(f);
+	tu_json_free(&all);
 	assert_int_equal(total, 182);
 	assert_int_equal(ndev, sizeof(tj_deviations) / sizeof(tj_deviations[0]));
 	assert_int_equal(bad, 0);

@@ -1,5 +1,5 @@
 /* test_precis.c: PRECIS UsernameCaseMapped / OpaqueString (RFC 8265) against precis_i18n tables. */
-#include "xu-int.h"
+#include "testutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,67 +13,14 @@
 
 #define PRECIS_DIR "tests/vectors/precis/"
 
-static size_t tp_utf8(uint32_t cp, char *out)
+/* One of the oracle's tables, whole (tu_next_line splits it), or a failed test. */
+static char *tp_read(const char *name)
 {
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
+	char *text = tu_read_file(name, NULL);
 
-static int tp_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode hex into out (NUL-terminated); returns the byte count or (size_t)-1. */
-static size_t tp_unhex(const char *hex, char *out, size_t max)
-{
-	size_t n = strlen(hex), i;
-	int hi, lo;
-
-	if (n % 2 || n / 2 >= max)
-		return (size_t)-1;
-	for (i = 0; i < n / 2; i++) {
-		hi = tp_hexval(hex[2 * i]);
-		lo = tp_hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return (size_t)-1;
-		out[i] = (char)(hi * 16 + lo);
-	}
-	out[n / 2] = '\0';
-	return n / 2;
-}
-
-static FILE *tp_open(const char *name)
-{
-	FILE *f = fopen(name, "r");
-
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", name);
-	return f;
+	if (!text)
+		fail_msg("cannot read %s (run from the repository root)", name);
+	return text;
 }
 
 typedef enum xu_err (*tp_profile_fn)(const char *, size_t, char **, const char **);
@@ -85,7 +32,7 @@ typedef enum xu_err (*tp_profile_fn)(const char *, size_t, char **, const char *
 static bool tp_check(tp_profile_fn fn, const char *name, const char *in, size_t len,
                      const char *expect)
 {
-	char want[256], *out = NULL;
+	char *want, *out = NULL;
 	const char *why = NULL;
 	enum xu_err err;
 	bool ok;
@@ -97,9 +44,10 @@ static bool tp_check(tp_profile_fn fn, const char *name, const char *in, size_t 
 	} else if (strcmp(expect, "=") == 0) {
 		ok = err == XU_OK && out && strlen(out) == len && memcmp(out, in, len) == 0;
 	} else {
-		wn = tp_unhex(expect, want, sizeof(want));
-		assert_true(wn != (size_t)-1);
+		want = tu_unhex(expect, strlen(expect), &wn);
+		assert_non_null(want);
 		ok = err == XU_OK && out && strcmp(out, want) == 0;
+		free(want);
 	}
 	if (!ok) {
 		size_t i;
@@ -118,19 +66,17 @@ static bool tp_check(tp_profile_fn fn, const char *name, const char *in, size_t 
  * width and case mapping and NFC of single characters. */
 static void test_precis_codepoints(void **state)
 {
-	FILE *f = tp_open(PRECIS_DIR "codepoints.txt");
-	char line[512], u[256], o[256], s[8];
+	char *text = tp_read(PRECIS_DIR "codepoints.txt"), *cursor = text, *line;
+	char u[256], o[256], s[8];
 	unsigned first, last, cp;
 	size_t bad = 0, checked = 0, n;
 
 	(void)state;
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#')
-			continue;
+	for (line = tu_next_line(&cursor); line; line = tu_next_line(&cursor)) {
 		assert_int_equal(sscanf(line, "%x %x %255s %255s", &first, &last, u, o), 4);
 		assert_true(first <= last && last <= 0x10FFFF);
 		for (cp = first; cp <= last; cp++) {
-			n = tp_utf8(cp, s);
+			n = tu_utf8_put(cp, s);
 			if (!tp_check(xu_precis_username, "UsernameCaseMapped", s, n, u))
 				bad++;
 			if (!tp_check(xu_precis_opaque, "OpaqueString", s, n, o))
@@ -138,7 +84,7 @@ static void test_precis_codepoints(void **state)
 			checked++;
 		}
 	}
-	fclose(f);
+	free(text);
 	/* every code point except the 2048 surrogates */
 	assert_int_equal(checked, 0x110000 - 0x800);
 	assert_int_equal(bad, 0);
@@ -147,24 +93,23 @@ static void test_precis_codepoints(void **state)
 /* Hand-picked strings: context rules (RFC 5892 A), bidi rule, final sigma, spaces, NFC. */
 static void test_precis_strings(void **state)
 {
-	FILE *f = tp_open(PRECIS_DIR "strings.txt");
-	char line[1024], hex[512], u[256], o[256], in[256];
+	char *text = tp_read(PRECIS_DIR "strings.txt"), *cursor = text, *line, *in;
+	char hex[512], u[256], o[256];
 	size_t bad = 0, checked = 0, n;
 
 	(void)state;
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#')
-			continue;
+	for (line = tu_next_line(&cursor); line; line = tu_next_line(&cursor)) {
 		assert_int_equal(sscanf(line, "%511s %255s %255s", hex, u, o), 3);
-		n = tp_unhex(hex, in, sizeof(in));
-		assert_true(n != (size_t)-1);
+		in = tu_unhex(hex, strlen(hex), &n);
+		assert_non_null(in);
 		if (!tp_check(xu_precis_username, "UsernameCaseMapped", in, n, u))
 			bad++;
 		if (!tp_check(xu_precis_opaque, "OpaqueString", in, n, o))
 			bad++;
+		free(in);
 		checked++;
 	}
-	fclose(f);
+	free(text);
 	assert_true(checked > 50);
 	assert_int_equal(bad, 0);
 }

@@ -1,5 +1,5 @@
 /* test_scram.c: SCRAM client vs RFC 5802/7677/6070/7914/8265 vectors, XEP-0474, hostile servers. */
-#include "xu-int.h"
+#include "testutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,253 +29,45 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *test_slurp(const char *path, size_t *len)
+static char *test_slurp(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *data;
-	long n;
+	char *text = tu_read_file(path, NULL);
 
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	data = malloc((size_t)n + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-	data[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return data;
+	if (!text)
+		fail_msg("cannot read %s (run from the repository root)", path);
+	return text;
 }
 
-static void test_put_utf8(char **o, unsigned long cp)
+static void test_load(const char *path, struct tu_json *v)
 {
-	unsigned char *p = (unsigned char *)*o;
-
-	if (cp < 0x80) {
-		*p++ = (unsigned char)cp;
-	} else if (cp < 0x800) {
-		*p++ = (unsigned char)(0xC0 | (cp >> 6));
-		*p++ = (unsigned char)(0x80 | (cp & 0x3F));
-	} else if (cp < 0x10000) {
-		*p++ = (unsigned char)(0xE0 | (cp >> 12));
-		*p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		*p++ = (unsigned char)(0x80 | (cp & 0x3F));
-	} else {
-		*p++ = (unsigned char)(0xF0 | (cp >> 18));
-		*p++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		*p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		*p++ = (unsigned char)(0x80 | (cp & 0x3F));
-	}
-	*o = (char *)p;
+	if (!tu_json_load(path, v))
+		fail_msg("cannot read %s as JSON", path);
 }
 
-static unsigned long test_hex4(const char *s)
+static const struct tu_json *test_get(const struct tu_json *o, const char *key)
 {
-	char buf[5];
-	char *end;
-	unsigned long v;
+	const struct tu_json *v = tu_json_get(o, key);
 
-	memcpy(buf, s, 4);
-	buf[4] = '\0';
-	v = strtoul(buf, &end, 16);
-	assert_true(end == buf + 4);
+	if (!v)
+		fail_msg("JSON key %s missing", key);
+	return v;
+}
+
+static const char *test_str(const struct tu_json *o, const char *key)
+{
+	const char *v = tu_json_str(o, key);
+
+	if (!v)
+		fail_msg("JSON key %s missing or not a string", key);
 	return v;
 }
 
 static unsigned char *test_unhex(const char *hex, size_t *len)
 {
-	size_t n = strlen(hex), i;
-	unsigned char *out;
-
-	assert_int_equal(n % 2, 0);
-	out = malloc(n / 2 + 1);
-	assert_non_null(out);
-	for (i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (unsigned char)v;
-	}
-	*len = n / 2;
-	return out;
-}
-
-/* ---------------------------------------------------------------- a small JSON reader */
-
-enum tj_type { TJ_NULL, TJ_BOOL, TJ_NUM, TJ_STR, TJ_ARR, TJ_OBJ };
-
-struct tj {
-	enum tj_type type;
-	char *str; /* TJ_STR decoded, TJ_NUM as text */
-	size_t len;
-	char **keys;     /* TJ_OBJ */
-	struct tj *vals; /* TJ_OBJ, TJ_ARR */
-	size_t n;
-};
-
-static const char *tj_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-static char *tj_string(const char **pp, size_t *len)
-{
-	const char *p = *pp + 1;
-	char *out = malloc(strlen(p) + 1), *o = out;
+	char *out = tu_unhex(hex, strlen(hex), len);
 
 	assert_non_null(out);
-	while (*p != '"') {
-		assert_true(*p != '\0');
-		if (*p != '\\') {
-			*o++ = *p++;
-			continue;
-		}
-		p++;
-		switch (*p) {
-		case 'n':
-			*o++ = '\n';
-			break;
-		case 't':
-			*o++ = '\t';
-			break;
-		case 'r':
-			*o++ = '\r';
-			break;
-		case 'b':
-			*o++ = '\b';
-			break;
-		case 'f':
-			*o++ = '\f';
-			break;
-		case 'u': {
-			unsigned long cp = test_hex4(p + 1);
-
-			p += 4;
-			if (cp >= 0xD800 && cp <= 0xDBFF && p[1] == '\\' && p[2] == 'u') {
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (test_hex4(p + 3) - 0xDC00);
-				p += 6;
-			}
-			test_put_utf8(&o, cp);
-			break;
-		}
-		default:
-			*o++ = *p;
-		}
-		p++;
-	}
-	*o = '\0';
-	*len = (size_t)(o - out);
-	*pp = p + 1;
-	return out;
-}
-
-static void tj_parse(const char **pp, struct tj *v, int depth)
-{
-	const char *p = tj_ws(*pp);
-
-	assert_true(depth < 32);
-	memset(v, 0, sizeof(*v));
-	if (*p == '{' || *p == '[') {
-		bool obj = *p == '{';
-		char close = obj ? '}' : ']';
-
-		v->type = obj ? TJ_OBJ : TJ_ARR;
-		p = tj_ws(p + 1);
-		while (*p != close) {
-			v->vals = realloc(v->vals, (v->n + 1) * sizeof(*v->vals));
-			v->keys = realloc(v->keys, (v->n + 1) * sizeof(*v->keys));
-			assert_non_null(v->vals);
-			assert_non_null(v->keys);
-			v->keys[v->n] = NULL;
-			if (obj) {
-				size_t kl;
-
-				assert_int_equal(*p, '"');
-				v->keys[v->n] = tj_string(&p, &kl);
-				p = tj_ws(p);
-				assert_int_equal(*p, ':');
-				p++;
-			}
-			tj_parse(&p, &v->vals[v->n], depth + 1);
-			v->n++;
-			p = tj_ws(p);
-			if (*p == ',')
-				p = tj_ws(p + 1);
-			else
-				assert_int_equal(*p, close);
-		}
-		p++;
-	} else if (*p == '"') {
-		v->type = TJ_STR;
-		v->str = tj_string(&p, &v->len);
-	} else if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4)) {
-		v->type = *p == 't' ? TJ_BOOL : TJ_NULL;
-		p += 4;
-	} else if (!strncmp(p, "false", 5)) {
-		v->type = TJ_BOOL;
-		p += 5;
-	} else {
-		const char *s = p;
-
-		while ((*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == 'e' ||
-		       *p == 'E' || *p == '+')
-			p++;
-		assert_true(p > s);
-		v->type = TJ_NUM;
-		v->len = (size_t)(p - s);
-		v->str = strndup(s, v->len);
-	}
-	*pp = p;
-}
-
-static void tj_free(struct tj *v)
-{
-	size_t i;
-
-	for (i = 0; i < v->n; i++) {
-		free(v->keys[i]);
-		tj_free(&v->vals[i]);
-	}
-	free(v->keys);
-	free(v->vals);
-	free(v->str);
-}
-
-static const struct tj *tj_get(const struct tj *o, const char *key)
-{
-	size_t i;
-
-	assert_int_equal(o->type, TJ_OBJ);
-	for (i = 0; i < o->n; i++) {
-		if (!strcmp(o->keys[i], key))
-			return &o->vals[i];
-	}
-	fail_msg("JSON key %s missing", key);
-	return NULL;
-}
-
-static const char *tj_str(const struct tj *o, const char *key)
-{
-	const struct tj *v = tj_get(o, key);
-
-	assert_int_equal(v->type, TJ_STR);
-	return v->str;
-}
-
-static void tj_load(const char *path, struct tj *v)
-{
-	char *text = test_slurp(path, NULL);
-	const char *p = text;
-
-	tj_parse(&p, v, 0);
-	assert_int_equal(*tj_ws(p), '\0');
-	free(text);
+	return (unsigned char *)out;
 }
 
 /* ---------------------------------------------------------------- running an exchange */
@@ -366,7 +158,7 @@ static void test_params_rfc5802(struct xu_scram_params *p)
 /* The offered mechanisms and channel-binding types in the XEP-0474 example's features. */
 static void test_xep_example_lists(char ***mechs, size_t *nm, char ***cbs, size_t *nc)
 {
-	char *xml = test_slurp(VEC "xep-0474-v0.5.0-example.xml", NULL);
+	char *xml = test_slurp(VEC "xep-0474-v0.5.0-example.xml");
 	const char *p;
 
 	*mechs = NULL;
@@ -411,25 +203,25 @@ static void test_free_list(char **l, size_t n)
  * server signature; then the same with one character of the signature changed. */
 static void test_exchanges(void **state)
 {
-	struct tj all, cbj;
+	struct tu_json all, cbj;
 	char **mechs, **cbs;
 	size_t nm, nc, i;
 	const char *fake_cb;
 
 	(void)state;
-	tj_load(VEC "scram-exchanges.json", &all);
-	tj_load(VEC "channel-binding.json", &cbj);
-	fake_cb = tj_str(tj_get(&cbj, "xep0474_fake_cb"), "cb_data");
+	test_load(VEC "scram-exchanges.json", &all);
+	test_load(VEC "channel-binding.json", &cbj);
+	fake_cb = test_str(test_get(&cbj, "xep0474_fake_cb"), "cb_data");
 	test_xep_example_lists(&mechs, &nm, &cbs, &nc);
-	assert_int_equal(all.type, TJ_ARR);
+	assert_int_equal(all.type, TU_JSON_ARR);
 	assert_int_equal(all.n, 5);
 	for (i = 0; i < all.n; i++) {
-		const struct tj *e = &all.vals[i];
-		const char *first = tj_str(e, "client_first");
-		const char *bare = tj_str(e, "client_first_bare");
-		const char *cfwp = tj_str(e, "client_final_without_proof");
-		const char *sfirst = tj_str(e, "server_first");
-		const char *sfinal = tj_str(e, "server_final");
+		const struct tu_json *e = &all.vals[i];
+		const char *first = test_str(e, "client_first");
+		const char *bare = test_str(e, "client_first_bare");
+		const char *cfwp = test_str(e, "client_final_without_proof");
+		const char *sfirst = test_str(e, "server_first");
+		const char *sfinal = test_str(e, "server_final");
 		const char *rattr, *ext;
 		struct xu_scram_params p;
 		struct xu_scram *s;
@@ -437,11 +229,11 @@ static void test_exchanges(void **state)
 		size_t outlen = 0, gs2len;
 		int pass;
 
-		print_message("exchange %s\n", tj_str(e, "id"));
+		print_message("exchange %s\n", test_str(e, "id"));
 		memset(&p, 0, sizeof(p));
-		p.hash = test_hash(tj_str(e, "hash"));
-		p.authcid = tj_str(e, "username");
-		p.password = tj_str(e, "password");
+		p.hash = test_hash(test_str(e, "hash"));
+		p.authcid = test_str(e, "username");
+		p.password = test_str(e, "password");
 		assert_non_null(strstr(bare, ",r="));
 		snprintf(nonce, sizeof(nonce), "%s", strstr(bare, ",r=") + 3);
 		p.nonce = nonce;
@@ -473,7 +265,7 @@ static void test_exchanges(void **state)
 			assert_int_equal(xu_scram_client_final_ext(s, sfirst, strlen(sfirst), ext,
 			                                           &out, &outlen),
 			                 XU_OK);
-			snprintf(want, sizeof(want), "%s,p=%s", cfwp, tj_str(e, "proof"));
+			snprintf(want, sizeof(want), "%s,p=%s", cfwp, test_str(e, "proof"));
 			assert_string_equal(out, want);
 			assert_int_equal(outlen, strlen(want));
 			free(out);
@@ -495,27 +287,25 @@ static void test_exchanges(void **state)
 	}
 	test_free_list(mechs, nm);
 	test_free_list(cbs, nc);
-	tj_free(&all);
-	tj_free(&cbj);
+	tu_json_free(&all);
+	tu_json_free(&cbj);
 }
 
 /* ---------------------------------------------------------------- Hi() = PBKDF2 */
 
 static void test_pbkdf2(void **state)
 {
-	char *text = test_slurp(VEC "pbkdf2-vectors.tsv", NULL);
-	char *line, *save = NULL;
+	char *text = test_slurp(VEC "pbkdf2-vectors.tsv");
+	char *cursor = text, *line;
 	size_t rows = 0;
 
 	(void)state;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = tu_next_line(&cursor); line; line = tu_next_line(&cursor)) {
 		char id[64], hash[16], pwhex[256], salthex[256], dkhex[256];
 		unsigned iter, dklen;
 		unsigned char *pw, *salt, *dk, out[128];
 		size_t pwlen, saltlen, dkl;
 
-		if (line[0] == '#')
-			continue;
 		assert_int_equal(sscanf(line, "%63s %15s %255s %255s %u %u %255s", id, hash, pwhex,
 		                        salthex, &iter, &dklen, dkhex),
 		                 7);
@@ -552,11 +342,13 @@ static void test_pbkdf2(void **state)
 static char *test_unescape(const char *in)
 {
 	char *out = malloc(strlen(in) * 2 + 1), *o = out;
+	uint32_t cp;
 
 	assert_non_null(out);
 	while (*in) {
 		if (in[0] == '\\' && in[1] == 'u') {
-			test_put_utf8(&o, test_hex4(in + 2));
+			assert_true(tu_hex_value(in + 2, 4, &cp));
+			o += tu_utf8_put(cp, o);
 			in += 6;
 		} else {
 			*o++ = *in++;
@@ -570,12 +362,12 @@ static char *test_unescape(const char *in)
  * its prepared form give the same proof; an unpreparable one is refused. */
 static void test_opaque(void **state)
 {
-	char *text = test_slurp(VEC "saslprep-opaquestring.tsv", NULL);
-	char *line, *save = NULL;
+	char *text = test_slurp(VEC "saslprep-opaquestring.tsv");
+	char *cursor = text, *line;
 	size_t rows = 0;
 
 	(void)state;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = tu_next_line(&cursor); line; line = tu_next_line(&cursor)) {
 		char *f[5], *p = line, *in, *want, *got = NULL, *fin[2] = {NULL, NULL};
 		const char *why = NULL;
 		struct xu_scram_params sp;
@@ -583,8 +375,6 @@ static void test_opaque(void **state)
 		size_t k, len;
 		enum xu_err err;
 
-		if (line[0] == '#')
-			continue;
 		for (k = 0; k < 5; k++) {
 			f[k] = p;
 			p = strchr(p, '\t');
@@ -646,13 +436,13 @@ static char *test_final_for(struct xu_scram_params *p, char **first)
 	return out;
 }
 
-static void test_expect_gs2(struct xu_scram_params *p, const struct tj *g)
+static void test_expect_gs2(struct xu_scram_params *p, const struct tu_json *g)
 {
 	char *first = NULL, *fin, want[512];
 
 	fin = test_final_for(p, &first);
-	assert_memory_equal(first, tj_str(g, "gs2_header"), strlen(tj_str(g, "gs2_header")));
-	snprintf(want, sizeof(want), "c=%s,", tj_str(g, "c"));
+	assert_memory_equal(first, test_str(g, "gs2_header"), strlen(test_str(g, "gs2_header")));
+	snprintf(want, sizeof(want), "c=%s,", test_str(g, "c"));
 	assert_memory_equal(fin, want, strlen(want));
 	free(first);
 	free(fin);
@@ -660,33 +450,33 @@ static void test_expect_gs2(struct xu_scram_params *p, const struct tj *g)
 
 static void test_channel_binding(void **state)
 {
-	struct tj cb;
+	struct tu_json cb;
 	struct xu_scram_params p;
-	const struct tj *g, *esc;
+	const struct tu_json *g, *esc;
 	unsigned char *data, rnd[32];
 	char *first = NULL, *fin, want[512];
 	gnutls_datum_t b64, raw;
 	size_t len, i;
 
 	(void)state;
-	tj_load(VEC "channel-binding.json", &cb);
+	test_load(VEC "channel-binding.json", &cb);
 
 	test_params_rfc5802(&p);
-	test_expect_gs2(&p, tj_get(&cb, "gs2_no_cb_client_does_not_support"));
+	test_expect_gs2(&p, test_get(&cb, "gs2_no_cb_client_does_not_support"));
 	p.server_plus = true;
-	test_expect_gs2(&p, tj_get(&cb, "gs2_client_supports_server_did_not_advertise_plus"));
+	test_expect_gs2(&p, test_get(&cb, "gs2_client_supports_server_did_not_advertise_plus"));
 	/* gs2_with_authzid is not run: the contract has no authzid, an XMPP client authorizes
 	 * as itself (RFC 6120 §6.3.8 lets it leave the authzid out). */
 
-	esc = tj_get(&cb, "saslname_escaping");
-	assert_int_equal(esc->type, TJ_ARR);
+	esc = test_get(&cb, "saslname_escaping");
+	assert_int_equal(esc->type, TU_JSON_ARR);
 	assert_int_equal(esc->n, 3);
 	for (i = 0; i < esc->n; i++) {
 		test_params_rfc5802(&p);
-		p.authcid = tj_str(&esc->vals[i], "username");
+		p.authcid = test_str(&esc->vals[i], "username");
 		fin = test_final_for(&p, &first);
 		snprintf(want, sizeof(want), "n,,n=%s,r=" RFC5802_NONCE,
-		         tj_str(&esc->vals[i], "encoded"));
+		         test_str(&esc->vals[i], "encoded"));
 		assert_string_equal(first, want);
 		free(first);
 		free(fin);
@@ -694,54 +484,54 @@ static void test_channel_binding(void **state)
 
 	/* tls-server-end-point of an ecdsa-with-SHA512 certificate: the SHA-512 data gives the
 	 * vector's c=; the (wrong) SHA-256 data must give something else. */
-	g = tj_get(&cb, "tls_server_end_point_libstrophe_cert");
+	g = test_get(&cb, "tls_server_end_point_libstrophe_cert");
 	test_params_rfc5802(&p);
 	p.cb_type = "tls-server-end-point";
-	data = test_unhex(tj_str(g, "cb_data_hex_sha512_CORRECT"), &len);
+	data = test_unhex(test_str(g, "cb_data_hex_sha512_CORRECT"), &len);
 	p.cb_data = data;
 	p.cb_len = len;
 	test_expect_gs2(&p, g);
 	free(data);
-	data = test_unhex(tj_str(g, "cb_data_hex_sha256_WRONG_for_this_cert"), &len);
+	data = test_unhex(test_str(g, "cb_data_hex_sha256_WRONG_for_this_cert"), &len);
 	p.cb_data = data;
 	p.cb_len = len;
 	fin = test_final_for(&p, &first);
-	snprintf(want, sizeof(want), "c=%s,", tj_str(g, "c"));
+	snprintf(want, sizeof(want), "c=%s,", test_str(g, "c"));
 	assert_true(strncmp(fin, want, strlen(want)) != 0);
 	free(first);
 	free(fin);
 	free(data);
 
 	/* tls-exporter: session-dependent, so c= must decode to the header then our 32 bytes. */
-	g = tj_get(&cb, "tls_exporter");
+	g = test_get(&cb, "tls_exporter");
 	assert_int_equal(gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)), 0);
 	test_params_rfc5802(&p);
 	p.cb_type = "tls-exporter";
 	p.cb_data = rnd;
 	p.cb_len = sizeof(rnd);
 	fin = test_final_for(&p, &first);
-	assert_memory_equal(first, tj_str(g, "gs2_header"), strlen(tj_str(g, "gs2_header")));
+	assert_memory_equal(first, test_str(g, "gs2_header"), strlen(test_str(g, "gs2_header")));
 	b64.data = (unsigned char *)fin + 2;
 	b64.size = (unsigned)(strchr(fin, ',') - fin - 2);
 	assert_int_equal(gnutls_base64_decode2(&b64, &raw), 0);
-	assert_int_equal(raw.size, strlen(tj_str(g, "gs2_header")) + sizeof(rnd));
-	assert_memory_equal(raw.data, tj_str(g, "gs2_header"), strlen(tj_str(g, "gs2_header")));
+	assert_int_equal(raw.size, strlen(test_str(g, "gs2_header")) + sizeof(rnd));
+	assert_memory_equal(raw.data, test_str(g, "gs2_header"), strlen(test_str(g, "gs2_header")));
 	assert_memory_equal(raw.data + raw.size - sizeof(rnd), rnd, sizeof(rnd));
 	/* and the vector's header-only prefix is the same header */
 	gnutls_free(raw.data);
-	b64.data = (unsigned char *)tj_str(g, "c_prefix_base64_of_header_only");
+	b64.data = (unsigned char *)test_str(g, "c_prefix_base64_of_header_only");
 	b64.size = (unsigned)strlen((const char *)b64.data);
 	assert_int_equal(gnutls_base64_decode2(&b64, &raw), 0);
-	assert_memory_equal(raw.data, tj_str(g, "gs2_header"), raw.size);
+	assert_memory_equal(raw.data, test_str(g, "gs2_header"), raw.size);
 	gnutls_free(raw.data);
 	free(first);
 	free(fin);
 
-	g = tj_get(&cb, "xep0474_fake_cb");
+	g = test_get(&cb, "xep0474_fake_cb");
 	test_params_rfc5802(&p);
 	p.cb_type = "tls-exporter";
-	p.cb_data = (const unsigned char *)tj_str(g, "cb_data");
-	p.cb_len = strlen(tj_str(g, "cb_data"));
+	p.cb_data = (const unsigned char *)test_str(g, "cb_data");
+	p.cb_len = strlen(test_str(g, "cb_data"));
 	test_expect_gs2(&p, g);
 
 	/* malformed channel-binding parameters are the caller's error */
@@ -757,7 +547,7 @@ static void test_channel_binding(void **state)
 		assert_int_equal(xu_scram_new(&p, &s), XU_ERR_USAGE);
 		assert_null(s);
 	}
-	tj_free(&cb);
+	tu_json_free(&cb);
 }
 
 /* ---------------------------------------------------------------- hostile servers */
@@ -1007,18 +797,17 @@ static void test_neg_run(const struct neg_case *c, const char *from_file)
  * own cases. */
 static void test_negative(void **state)
 {
-	char *text = test_slurp(VEC "scram-client-negative.jsonl", NULL);
-	char *line, *save = NULL;
-	size_t i, from_file = 0;
+	struct tu_json all;
+	size_t k, i, from_file = 0;
 
 	(void)state;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct tj j;
-		const char *p = line, *id;
+	if (!tu_json_load_lines(VEC "scram-client-negative.jsonl", &all))
+		fail_msg("cannot read scram-client-negative.jsonl as JSON Lines");
+	for (k = 0; k < all.n; k++) {
+		const struct tu_json *j = &all.vals[k];
+		const char *id = test_str(j, "id");
 		const struct neg_case *c = NULL;
 
-		tj_parse(&p, &j, 0);
-		id = tj_str(&j, "id");
 		for (i = 0; i < sizeof(neg_cases) / sizeof(neg_cases[0]); i++) {
 			if (!strcmp(neg_cases[i].id, id))
 				c = &neg_cases[i];
@@ -1028,16 +817,15 @@ static void test_negative(void **state)
 		if (c->step == NEG_NA)
 			print_message("negative %s: n/a here, %s\n", id, c->na);
 		else
-			test_neg_run(c, tj_str(&j, "server_sends"));
+			test_neg_run(c, test_str(j, "server_sends"));
 		from_file++;
-		tj_free(&j);
 	}
+	tu_json_free(&all);
 	assert_int_equal(from_file, 20);
 	for (i = 0; i < sizeof(neg_cases) / sizeof(neg_cases[0]); i++) {
 		if (!strncmp(neg_cases[i].id, "x-", 2))
 			test_neg_run(&neg_cases[i], NULL);
 	}
-	free(text);
 }
 
 /* ---------------------------------------------------------------- state and limits */

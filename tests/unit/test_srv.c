@@ -1,5 +1,5 @@
 /* test_srv.c: SRV answer parsing and RFC 2782 / XEP-0368 ordering, on libstrophe's raw answers. */
-#include "xu-int.h"
+#include "testutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,22 +17,11 @@
 
 static unsigned char *ts_read(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
+	char *buf = tu_read_file(path, len);
 
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	buf[n] = 0;
-	*len = (size_t)n;
-	return buf;
+	if (!buf)
+		fail_msg("cannot read %s (run from the repository root)", path);
+	return (unsigned char *)buf;
 }
 
 /* A deterministic rnd: xorshift32, reduced to [0, bound]. */
@@ -73,61 +62,25 @@ static uint32_t ts_rnd_huge(void *ctx, uint32_t bound)
 	return UINT32_MAX;
 }
 
-/* Value of "key": in the JSON text between p and end: a string (into out) or a number. */
-static const char *ts_json_key(const char *p, const char *end, const char *key)
-{
-	char pat[64];
-	const char *q;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	q = strstr(p, pat);
-	if (!q || (end && q >= end))
-		return NULL;
-	q += strlen(pat);
-	while (*q == ' ')
-		q++;
-	return q;
-}
-
-static long ts_json_num(const char *q)
-{
-	char *end;
-	long v;
-
-	assert_non_null(q);
-	v = strtol(q, &end, 10);
-	assert_true(end != q);
-	return v;
-}
-
-static void ts_json_str(const char *q, char *out, size_t max)
-{
-	size_t n = 0;
-
-	assert_non_null(q);
-	assert_int_equal(*q, '"');
-	for (q++; *q && *q != '"'; q++) {
-		/* The expectations file holds plain host and file names: no escapes to decode. */
-		assert_int_not_equal(*q, '\\');
-		assert_true(n + 1 < max);
-		out[n++] = *q;
-	}
-	assert_int_equal(*q, '"');
-	out[n] = 0;
-}
-
 /* ---------------------------------------------------------------- libstrophe vectors */
 
 static void test_libstrophe_vectors(void **state)
 {
-	size_t jlen, cases = 0;
-	char *json = (char *)ts_read(DNS_DIR "libstrophe-srv-cases.json", &jlen);
-	const char *p = json;
+	struct tu_json all;
+	const struct tu_json *cases;
+	size_t k;
 
 	(void)state;
-	for (;;) {
-		const char *q = ts_json_key(p, NULL, "file"), *next;
-		char file[128], path[256], target[256];
+	if (!tu_json_load(DNS_DIR "libstrophe-srv-cases.json", &all))
+		fail_msg("cannot read libstrophe-srv-cases.json as JSON");
+	cases = tu_json_get(&all, "cases");
+	assert_non_null(cases);
+	assert_int_equal(cases->type, TU_JSON_ARR);
+	for (k = 0; k < cases->n; k++) {
+		const struct tu_json *c = &cases->vals[k];
+		const char *file = tu_json_str(c, "file");
+		const char *target = tu_json_str(c, "expected_first_target_after_sort");
+		char path[256];
 		long want_len, want_port, want_count;
 		unsigned char *msg;
 		size_t len, n;
@@ -136,15 +89,11 @@ static void test_libstrophe_vectors(void **state)
 		const char *why;
 		struct ts_rng rng = {2463534242u, 0};
 
-		if (!q)
-			break;
-		next = ts_json_key(q, NULL, "file");
-		ts_json_str(q, file, sizeof(file));
-		want_len = ts_json_num(ts_json_key(q, next, "len"));
-		ts_json_str(ts_json_key(q, next, "expected_first_target_after_sort"), target,
-		            sizeof(target));
-		want_port = ts_json_num(ts_json_key(q, next, "expected_port"));
-		want_count = ts_json_num(ts_json_key(q, next, "expected_record_count"));
+		assert_non_null(file);
+		assert_non_null(target);
+		assert_true(tu_json_long(c, "len", &want_len));
+		assert_true(tu_json_long(c, "expected_port", &want_port));
+		assert_true(tu_json_long(c, "expected_record_count", &want_count));
 		snprintf(path, sizeof(path), DNS_DIR "%s", file);
 		msg = ts_read(path, &len);
 		assert_int_equal(len, (size_t)want_len);
@@ -172,11 +121,9 @@ static void test_libstrophe_vectors(void **state)
 		}
 		xu_srv_free(r, n);
 		free(msg);
-		p = q;
-		cases++;
 	}
-	assert_int_equal(cases, 6);
-	free(json);
+	assert_int_equal(cases->n, 6);
+	tu_json_free(&all);
 }
 
 /* data5 carries pointers inside the targets: check every record, not only the first. */
@@ -238,6 +185,9 @@ static void test_truncated(void **state)
 
 /* ---------------------------------------------------------------- hand-made answers */
 
+/* QR, RD and RA set: an ordinary answer from a recursive resolver. */
+#define TS_RESP 0x8180
+
 struct ts_msg {
 	unsigned char b[70000];
 	size_t len;
@@ -287,7 +237,18 @@ static void ts_start(struct ts_msg *m, unsigned flags, unsigned ancount)
 	ts_u16(m, 1);
 }
 
-/* An SRV answer owned by the question name (pointer to offset 12), target uncompressed. */
+/* A record's fixed part, owned by the question name (pointer to offset 12), TTL 300. */
+static void ts_rr(struct ts_msg *m, unsigned type, unsigned cls, unsigned rdlen)
+{
+	ts_u16(m, 0xC00C);
+	ts_u16(m, type);
+	ts_u16(m, cls);
+	ts_u16(m, 0);
+	ts_u16(m, 300);
+	ts_u16(m, rdlen);
+}
+
+/* An SRV answer, target uncompressed. */
 static void ts_srv(struct ts_msg *m, unsigned type, unsigned cls, unsigned prio, unsigned weight,
                    unsigned port, const char *target)
 {
@@ -295,12 +256,7 @@ static void ts_srv(struct ts_msg *m, unsigned type, unsigned cls, unsigned prio,
 
 	t.len = 0;
 	ts_name(&t, target);
-	ts_u16(m, 0xC00C);
-	ts_u16(m, type);
-	ts_u16(m, cls);
-	ts_u16(m, 0);
-	ts_u16(m, 300);
-	ts_u16(m, 6 + (unsigned)t.len);
+	ts_rr(m, type, cls, 6 + (unsigned)t.len);
 	ts_u16(m, prio);
 	ts_u16(m, weight);
 	ts_u16(m, port);
@@ -310,33 +266,66 @@ static void ts_srv(struct ts_msg *m, unsigned type, unsigned cls, unsigned prio,
 /* SRV answer header up to and including priority/weight/port, rdata length given. */
 static void ts_srv_head(struct ts_msg *m, unsigned rdlen)
 {
-	ts_u16(m, 0xC00C);
-	ts_u16(m, 33);
-	ts_u16(m, 1);
-	ts_u16(m, 0);
-	ts_u16(m, 300);
-	ts_u16(m, rdlen);
+	ts_rr(m, 33, 1, rdlen);
 	ts_u16(m, 0);
 	ts_u16(m, 0);
 	ts_u16(m, 5222);
 }
 
-#define TS_RESP 0x8180
+/* The hand-made answers' buffer, too large for the stack: a cmocka fixture. */
+static int ts_msg_new(void **state)
+{
+	*state = malloc(sizeof(struct ts_msg));
+	return *state ? 0 : -1;
+}
+
+static int ts_msg_free(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+/* Parse m (no direct TLS), which must succeed: the record count, with *r and *none set. */
+static size_t ts_parse_ok(const struct ts_msg *m, struct xu_srv **r, bool *none)
+{
+	const char *why = NULL;
+	size_t n = 0;
+
+	assert_int_equal(xu_srv_parse(m->b, m->len, false, r, &n, none, &why), XU_OK);
+	return n;
+}
+
+/* A host name of len characters: c, with a dot after every 63 (the last label shorter). */
+static void ts_dotted(char *name, size_t len, char c)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		name[i] = (i % 64 == 63) ? '.' : c;
+	name[len] = 0;
+}
+
+/* One SRV answer whose target is such a name. */
+static void ts_long_target(struct ts_msg *m, size_t len, char c)
+{
+	char name[400];
+
+	assert_true(len < sizeof(name));
+	ts_dotted(name, len, c);
+	ts_start(m, TS_RESP, 1);
+	ts_srv(m, 33, 1, 0, 0, 5222, name);
+}
 
 static void test_dot_target(void **state)
 {
-	struct ts_msg *m = malloc(sizeof(*m));
+	struct ts_msg *m = *state;
 	struct xu_srv *r;
 	size_t n;
 	bool none;
-	const char *why;
 
-	(void)state;
-	assert_non_null(m);
 	ts_start(m, TS_RESP, 1);
 	ts_srv(m, 33, 1, 0, 0, 0, "");
-	assert_int_equal(xu_srv_parse(m->b, m->len, false, &r, &n, &none, &why), XU_OK);
-	assert_int_equal(n, 0);
+	assert_int_equal(ts_parse_ok(m, &r, &none), 0);
 	assert_null(r);
 	assert_true(none);
 
@@ -344,7 +333,7 @@ static void test_dot_target(void **state)
 	ts_start(m, TS_RESP, 2);
 	ts_srv(m, 33, 1, 0, 0, 0, "");
 	ts_srv(m, 33, 1, 5, 0, 5223, "xmpp.example.test");
-	assert_int_equal(xu_srv_parse(m->b, m->len, false, &r, &n, &none, &why), XU_OK);
+	n = ts_parse_ok(m, &r, &none);
 	assert_int_equal(n, 1);
 	assert_false(none);
 	assert_string_equal(r[0].target, "xmpp.example.test");
@@ -353,41 +342,34 @@ static void test_dot_target(void **state)
 
 	/* No answers, and NXDOMAIN: no records, but not "not available". */
 	ts_start(m, TS_RESP, 0);
-	assert_int_equal(xu_srv_parse(m->b, m->len, false, &r, &n, &none, &why), XU_OK);
-	assert_int_equal(n, 0);
+	assert_int_equal(ts_parse_ok(m, &r, &none), 0);
 	assert_false(none);
 	ts_start(m, TS_RESP | 3, 1);
 	ts_srv(m, 33, 1, 0, 0, 0, "");
-	assert_int_equal(xu_srv_parse(m->b, m->len, false, &r, &n, &none, &why), XU_OK);
-	assert_int_equal(n, 0);
+	assert_int_equal(ts_parse_ok(m, &r, &none), 0);
 	assert_false(none);
-	free(m);
 }
 
 /* Other types and classes are skipped; the SRV beside them is kept. */
 static void test_other_records(void **state)
 {
-	struct ts_msg *m = malloc(sizeof(*m));
+	struct ts_msg *m = *state;
 	struct xu_srv *r;
 	size_t n;
 	bool none;
-	const char *why;
 
-	(void)state;
-	assert_non_null(m);
 	ts_start(m, TS_RESP, 4);
 	/* CNAME-shaped record (type 5) with an arbitrary name as rdata. */
 	ts_srv(m, 5, 1, 1, 2, 3, "alias.example.test");
 	ts_srv(m, 33, 3, 0, 0, 5222, "chaos.example.test"); /* class CH */
 	ts_srv(m, 33, 1, 0, 0, 0, "port-zero.example.test");
 	ts_srv(m, 33, 1, 7, 9, 5222, "Xmpp_1.Example.test");
-	assert_int_equal(xu_srv_parse(m->b, m->len, false, &r, &n, &none, &why), XU_OK);
+	n = ts_parse_ok(m, &r, &none);
 	assert_int_equal(n, 1);
 	assert_string_equal(r[0].target, "Xmpp_1.Example.test");
 	assert_int_equal(r[0].priority, 7);
 	assert_int_equal(r[0].weight, 9);
 	xu_srv_free(r, n);
-	free(m);
 }
 
 struct ts_bad {
@@ -484,40 +466,19 @@ static void tb_reserved_label(struct ts_msg *m)
 /* 5 x 63-octet labels: 321 octets on the wire, over 255. */
 static void tb_long_name(struct ts_msg *m)
 {
-	char name[400];
-	size_t i;
-
-	for (i = 0; i < 5 * 64 - 1; i++)
-		name[i] = (i % 64 == 63) ? '.' : 'a';
-	name[i] = 0;
-	ts_start(m, TS_RESP, 1);
-	ts_srv(m, 33, 1, 0, 0, 5222, name);
+	ts_long_target(m, 5 * 64 - 1, 'a');
 }
 
 /* 4 x 63-octet labels: 257 octets, just over the limit. */
 static void tb_long_name_257(struct ts_msg *m)
 {
-	char name[400];
-	size_t i;
-
-	for (i = 0; i < 4 * 64 - 1; i++)
-		name[i] = (i % 64 == 63) ? '.' : 'b';
-	name[i] = 0;
-	ts_start(m, TS_RESP, 1);
-	ts_srv(m, 33, 1, 0, 0, 5222, name);
+	ts_long_target(m, 4 * 64 - 1, 'b');
 }
 
 /* 63+63+63+62 octet labels: 256 octets with the root, one over. */
 static void tb_long_name_256(struct ts_msg *m)
 {
-	char name[300];
-	size_t i;
-
-	for (i = 0; i < 254; i++)
-		name[i] = (i == 63 || i == 127 || i == 191) ? '.' : 'd';
-	name[254] = 0;
-	ts_start(m, TS_RESP, 1);
-	ts_srv(m, 33, 1, 0, 0, 5222, name);
+	ts_long_target(m, 254, 'd');
 }
 
 /* Each pointer points at the one before it: strictly backwards, but 70 hops. */
@@ -528,12 +489,7 @@ static void tb_ptr_chain(struct ts_msg *m)
 
 	/* A TXT record holds the chain; the SRV target points at its last link. */
 	ts_start(m, TS_RESP, 2);
-	ts_u16(m, 0xC00C);
-	ts_u16(m, 16);
-	ts_u16(m, 1);
-	ts_u16(m, 0);
-	ts_u16(m, 300);
-	ts_u16(m, 1 + 70 * 2);
+	ts_rr(m, 16, 1, 1 + 70 * 2);
 	first = m->len;
 	ts_put(m, "", 1);
 	for (i = 0; i < 70; i++)
@@ -573,15 +529,7 @@ static void tb_rdata_short(struct ts_msg *m)
 static void tb_rdata_tiny(struct ts_msg *m)
 {
 	ts_start(m, TS_RESP, 1);
-	ts_u16(m, 0xC00C);
-	ts_u16(m, 33);
-	ts_u16(m, 1);
-	ts_u16(m, 0);
-	ts_u16(m, 300);
-	ts_u16(m, 6);
-	ts_u16(m, 0);
-	ts_u16(m, 0);
-	ts_u16(m, 5222);
+	ts_srv_head(m, 6);
 }
 
 static void tb_count_lies(struct ts_msg *m)
@@ -626,11 +574,9 @@ static const struct ts_bad ts_bads[] = {
 
 static void test_malformed(void **state)
 {
-	struct ts_msg *m = malloc(sizeof(*m));
+	struct ts_msg *m = *state;
 	size_t i;
 
-	(void)state;
-	assert_non_null(m);
 	for (i = 0; i < sizeof(ts_bads) / sizeof(ts_bads[0]); i++) {
 		struct xu_srv *r = (struct xu_srv *)m;
 		size_t n = 99;
@@ -651,28 +597,22 @@ static void test_malformed(void **state)
 			print_error("case '%s': why '%s'\n", ts_bads[i].name, why);
 		assert_non_null(strstr(why, ts_bads[i].why));
 	}
-	free(m);
 }
 
 /* The limits themselves are accepted: 253-character name, 256 records. */
 static void test_limits_ok(void **state)
 {
-	struct ts_msg *m = malloc(sizeof(*m));
+	struct ts_msg *m = *state;
 	char name[300];
 	struct xu_srv *r;
 	size_t n, i;
 	bool none;
-	const char *why;
 
-	(void)state;
-	assert_non_null(m);
 	/* 63+1+63+1+63+1+61 = 253 characters, 255 octets on the wire. */
-	for (i = 0; i < 253; i++)
-		name[i] = (i == 63 || i == 127 || i == 191) ? '.' : 'c';
-	name[253] = 0;
+	ts_dotted(name, 253, 'c');
 	ts_start(m, TS_RESP, 1);
 	ts_srv(m, 33, 1, 0, 0, 5222, name);
-	assert_int_equal(xu_srv_parse(m->b, m->len, false, &r, &n, &none, &why), XU_OK);
+	n = ts_parse_ok(m, &r, &none);
 	assert_int_equal(n, 1);
 	assert_string_equal(r[0].target, name);
 	xu_srv_free(r, n);
@@ -680,13 +620,12 @@ static void test_limits_ok(void **state)
 	ts_start(m, TS_RESP, 256);
 	for (i = 0; i < 256; i++)
 		ts_srv(m, 33, 1, (unsigned)(255 - i), (unsigned)i, 5222, "a.example.test");
-	assert_int_equal(xu_srv_parse(m->b, m->len, false, &r, &n, &none, &why), XU_OK);
+	n = ts_parse_ok(m, &r, &none);
 	assert_int_equal(n, 256);
 	xu_srv_order(r, n, ts_rnd_zero, NULL);
 	for (i = 0; i < n; i++)
 		assert_int_equal(r[i].priority, i);
 	xu_srv_free(r, n);
-	free(m);
 }
 
 /* ---------------------------------------------------------------- ordering */
@@ -753,39 +692,39 @@ static void test_weight_rule(void **state)
 	ts_clear(r, 3);
 }
 
+/* In how many of `runs` orderings of two records, weights w0 and w1 in that order, the second
+ * one comes out first. */
+static unsigned ts_second_first(unsigned w0, unsigned w1, struct ts_rng *rng, unsigned runs)
+{
+	unsigned n = 0, i;
+
+	for (i = 0; i < runs; i++) {
+		struct xu_srv r[2];
+
+		ts_set(&r[0], "listed-first", 0, w0, false);
+		ts_set(&r[1], "listed-second", 0, w1, false);
+		xu_srv_order(r, 2, ts_rnd, rng);
+		if (strcmp(r[0].target, "listed-second") == 0)
+			n++;
+		ts_clear(r, 2);
+	}
+	return n;
+}
+
 /* RFC 2782: a weight-0 record is chosen first with probability 1/(sum+1). */
 static void test_weight_distribution(void **state)
 {
 	struct ts_rng rng = {0x9E3779B9u, 0};
-	unsigned first_zero = 0, first_w10 = 0, runs = 11000, i;
+	unsigned first_zero, first_w30, runs = 11000;
 
 	(void)state;
-	for (i = 0; i < runs; i++) {
-		struct xu_srv r[2];
-
-		/* Weight 10 listed first, so the weight-0 rule has to act. */
-		ts_set(&r[0], "w10", 0, 10, false);
-		ts_set(&r[1], "w0", 0, 0, false);
-		xu_srv_order(r, 2, ts_rnd, &rng);
-		if (strcmp(r[0].target, "w0") == 0)
-			first_zero++;
-		ts_clear(r, 2);
-	}
-	/* Expected 1000 (1/11); the seeded generator is deterministic, the band is 4 sigma. */
+	/* Weight 10 listed first, so the weight-0 rule has to act. Expected 1000 (1/11); the
+	 * seeded generator is deterministic, the band is 4 sigma. */
+	first_zero = ts_second_first(10, 0, &rng, runs);
 	assert_true(first_zero >= 870 && first_zero <= 1130);
-
-	for (i = 0; i < runs; i++) {
-		struct xu_srv r[2];
-
-		/* 10 vs 30: the first is picked when the draw is in [0, 10]: 11/41. */
-		ts_set(&r[0], "w10", 0, 10, false);
-		ts_set(&r[1], "w30", 0, 30, false);
-		xu_srv_order(r, 2, ts_rnd, &rng);
-		if (strcmp(r[0].target, "w10") == 0)
-			first_w10++;
-		ts_clear(r, 2);
-	}
-	assert_true(first_w10 >= 2770 && first_w10 <= 3130);
+	/* 10 vs 30: the first is picked when the draw is in [0, 10]: 11/41, the second 30/41. */
+	first_w30 = ts_second_first(10, 30, &rng, runs);
+	assert_true(runs - first_w30 >= 2770 && runs - first_w30 <= 3130);
 }
 
 static void test_order_deterministic(void **state)
@@ -866,12 +805,18 @@ static void test_lookup_no_query(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_libstrophe_vectors),  cmocka_unit_test(test_compressed_targets),
-	    cmocka_unit_test(test_truncated),           cmocka_unit_test(test_dot_target),
-	    cmocka_unit_test(test_other_records),       cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_limits_ok),           cmocka_unit_test(test_priority_order),
-	    cmocka_unit_test(test_weight_rule),         cmocka_unit_test(test_weight_distribution),
-	    cmocka_unit_test(test_order_deterministic), cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_libstrophe_vectors),
+	    cmocka_unit_test(test_compressed_targets),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test_setup_teardown(test_dot_target, ts_msg_new, ts_msg_free),
+	    cmocka_unit_test_setup_teardown(test_other_records, ts_msg_new, ts_msg_free),
+	    cmocka_unit_test_setup_teardown(test_malformed, ts_msg_new, ts_msg_free),
+	    cmocka_unit_test_setup_teardown(test_limits_ok, ts_msg_new, ts_msg_free),
+	    cmocka_unit_test(test_priority_order),
+	    cmocka_unit_test(test_weight_rule),
+	    cmocka_unit_test(test_weight_distribution),
+	    cmocka_unit_test(test_order_deterministic),
+	    cmocka_unit_test(test_merge),
 	    cmocka_unit_test(test_lookup_no_query),
 	};
 

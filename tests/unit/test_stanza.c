@@ -1,6 +1,6 @@
 /* test_stanza.c: stanza trees (lib/stanza.c): building, queries, namespaces, text, escaping and
  * serialisation round trips (XML 1.0 §2.4, §3.3.3; Namespaces in XML 1.0). */
-#include "xu-int.h"
+#include "testutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,32 +30,6 @@ static void assert_xml(const struct xu_stanza *st, const char *want)
 	free(out);
 }
 
-/* Equal through the public API: name, namespace, attributes in order, direct text, and the
- * child elements, recursively. */
-static bool tree_equal(const struct xu_stanza *a, const struct xu_stanza *b)
-{
-	const struct xu_stanza *x, *y;
-	const char *an, *av, *bn, *bv;
-	size_t i;
-
-	if (strcmp(xu_stanza_name(a), xu_stanza_name(b)) != 0 ||
-	    strcmp(xu_stanza_ns(a), xu_stanza_ns(b)) != 0 ||
-	    strcmp(xu_stanza_text(a), xu_stanza_text(b)) != 0 ||
-	    xu_stanza_attr_count(a) != xu_stanza_attr_count(b))
-		return false;
-	for (i = 0; i < xu_stanza_attr_count(a); i++) {
-		xu_stanza_attr_at(a, i, &an, &av);
-		xu_stanza_attr_at(b, i, &bn, &bv);
-		if (strcmp(an, bn) != 0 || strcmp(av, bv) != 0)
-			return false;
-	}
-	for (x = xu_stanza_first(a), y = xu_stanza_first(b); x && y;
-	     x = xu_stanza_next(x), y = xu_stanza_next(y))
-		if (!tree_equal(x, y))
-			return false;
-	return !x && !y;
-}
-
 /* Serialise, parse back, compare; and the second serialisation is byte-identical. */
 static void assert_round_trip(const struct xu_stanza *st)
 {
@@ -68,7 +42,7 @@ static void assert_round_trip(const struct xu_stanza *st)
 	if (xu_stanza_parse_list(s1, strlen(s1), &v, &n, &why) != XU_OK)
 		fail_msg("%s does not parse: %s", s1, why);
 	assert_int_equal(n, 1);
-	if (!tree_equal(st, v[0]))
+	if (!tu_stanza_equal(st, v[0]))
 		fail_msg("%s parses to a different tree", s1);
 	s2 = to_xml(v[0]);
 	assert_string_equal(s1, s2);
@@ -209,7 +183,7 @@ static void test_namespaces(void **state)
 	assert_xml(cp, "<item xmlns='jabber:iq:roster'/>");
 	xu_stanza_free(cp);
 	cp = xu_stanza_copy(iq);
-	assert_true(tree_equal(cp, iq));
+	assert_true(tu_stanza_equal(cp, iq));
 	assert_ptr_not_equal(xu_stanza_first(cp), q);
 	xu_stanza_free(cp);
 

@@ -1,6 +1,6 @@
 /* test_xml.c: the stream parser (lib/xml.c): events, restricted XML (RFC 6120 §11), limits,
  * chunking independence, the hostile-server vectors, xu_stanza_parse_list. */
-#include "xu-int.h"
+#include "testutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -868,35 +868,6 @@ static const struct vec_expect vec_expect[] = {
     {"j07-sm-ack-wraparound", NULL, false, "<a xmlns='urn:xmpp:sm:3' h='4294967295'/>"},
 };
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct xu_buf b;
-	char tmp[65536], *s;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	xu_buf_init(&b, 0);
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		assert_int_equal(xu_buf_add(&b, tmp, n), XU_OK);
-	fclose(f);
-	assert_int_equal(xu_buf_take(&b, &s, len), XU_OK);
-	return s;
-}
-
-static size_t unhex(const char *s, size_t n, char *out)
-{
-	size_t i;
-	unsigned v;
-
-	for (i = 0; i + 1 < n; i += 2) {
-		assert_int_equal(sscanf(s + i, "%2x", &v), 1);
-		out[i / 2] = (char)v;
-	}
-	return n / 2;
-}
-
 /* Append `pat` n times, in large blocks (c02 is 64 MiB). */
 static void add_repeat(struct xu_buf *b, const char *pat, size_t plen, size_t n)
 {
@@ -947,7 +918,7 @@ static bool expand_payload(const char *p, size_t len, struct xu_buf *out, size_t
                            size_t *last_n)
 {
 	const char *end = p + len, *m, *c1, *c2, *close;
-	char pat[512];
+	char *pat;
 	size_t plen, n;
 
 	while (p < end) {
@@ -965,8 +936,8 @@ static bool expand_payload(const char *p, size_t len, struct xu_buf *out, size_t
 		assert_non_null(c1);
 		c2 = memchr(c1 + 1, ':', (size_t)(close - c1 - 1));
 		assert_non_null(c2);
-		assert_true((size_t)(c2 - c1 - 1) / 2 <= sizeof(pat));
-		plen = unhex(c1 + 1, (size_t)(c2 - c1 - 1), pat);
+		pat = tu_unhex(c1 + 1, (size_t)(c2 - c1 - 1), &plen);
+		assert_non_null(pat);
 		n = strtoul(c2 + 1, NULL, 10);
 		if (n > cap)
 			n = cap;
@@ -977,6 +948,7 @@ static bool expand_payload(const char *p, size_t len, struct xu_buf *out, size_t
 			add_seq(out, pat, plen, n);
 		else
 			fail_msg("unknown marker in payload");
+		free(pat);
 		p = close + 2;
 	}
 	return true;
@@ -996,7 +968,7 @@ static bool load_case(const char *id, struct vec_case *vc)
 	bool ok;
 
 	snprintf(path, sizeof(path), "tests/vectors/xml/cases/%s.case", id);
-	file = read_file(path, &len);
+	file = tu_read_file(path, &len);
 	if (!file)
 		fail_msg("cannot read %s", path);
 	body = strstr(file, "\n#!payload\n");
@@ -1105,18 +1077,13 @@ static void check_vector(const char *id)
 
 static void test_vectors(void **state)
 {
-	char *index, *line, *nl, id[128], phase[32], verdict[64];
-	size_t len, n = 0;
+	char *index, *cursor, *line, id[128], phase[32], verdict[64];
+	size_t n = 0;
 
-	index = read_file("tests/vectors/xml/INDEX.tsv", &len);
+	index = tu_read_file("tests/vectors/xml/INDEX.tsv", NULL);
 	assert_non_null(index);
-	for (line = index; *line; line = nl + 1) {
-		nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (line[0] == '#')
-			continue;
+	cursor = index;
+	for (line = tu_next_line(&cursor); line; line = tu_next_line(&cursor)) {
 		assert_int_equal(sscanf(line, "%127[^\t]\t%31[^\t]\t%63[^\t]", id, phase, verdict),
 		                 3);
 		if ((strcmp(phase, "stream") != 0 && strcmp(phase, "session") != 0) ||
