@@ -104,6 +104,9 @@ int cmd_exit_code(enum xu_err err)
 
 /* Print one diagnostic line; anything that came from the peer is escaped on the way. */
 static void cmd_vprint(const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void cmd_vprint(const char *prefix, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	char *esc = NULL;

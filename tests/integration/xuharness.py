@@ -51,6 +51,7 @@ KEEP = DEBUG or os.environ.get("XU_IT_KEEP") == "1"
 DOMAIN = "localhost"
 LOOPBACK = "127.0.0.1"
 SEND = "xmpp-send"
+LISTEN = "xmpp-listen"
 
 # Hosts every server certificate must cover (see /work/shared/notes/servers.md).
 SERVER_NAMES = ["localhost", "conference.localhost", "upload.localhost", "example.test",
@@ -303,6 +304,17 @@ def require_send():
     return p
 
 
+def listen_path():
+    return os.path.join(BIN_DIR, LISTEN)
+
+
+def require_listen():
+    p = listen_path()
+    if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+        raise SkipAll("xmpp-listen not built (no %s)" % p)
+    return p
+
+
 # ---------------------------------------------------------------------------------------------
 # Certificates
 
@@ -476,11 +488,12 @@ class Prosody:
     Knobs: cert (a PKI kind: which certificate the server presents), tls (False: no STARTTLS
     offered at all and encryption not required), smacks (False: no XEP-0198), modules (extra
     modules to enable), config_extra / host_extra (Lua appended to the global section /
-    the VirtualHost), users ({name: password} registered before start).
+    the VirtualHost), users ({name: password} registered before start), log_level ("debug":
+    log every stanza, as XU_IT_DEBUG=1 does; Prosody refuses a second `log` in config_extra).
     """
 
     def __init__(self, run, cert="server", tls=True, smacks=True, modules=(), config_extra="",
-                 host_extra="", users=(), name="prosody", start=True):
+                 host_extra="", users=(), name="prosody", start=True, log_level=None):
         self.run = run
         self.pki = run.pki()
         self.cert_kind = cert
@@ -489,6 +502,7 @@ class Prosody:
         self.modules = list(modules)
         self.config_extra = config_extra
         self.host_extra = host_extra
+        self.log_level = log_level
         self.domain = DOMAIN
         self.host = LOOPBACK
         self.dir = run.mkdtemp(name)
@@ -540,7 +554,7 @@ class Prosody:
             disabled.append("tls")
         ssl = "{ certificate = %s; key = %s; }" % (_lua_str(os.path.join(self.certs, self.domain + ".crt")),
                                                     _lua_str(os.path.join(self.certs, self.domain + ".key")))
-        level = "debug" if DEBUG else "info"
+        level = "debug" if DEBUG else (self.log_level or "info")
         lines = [
             "-- written by tests/integration/xuharness.py; a throwaway server",
             "pidfile = %s" % _lua_str(self.pidfile),
@@ -753,6 +767,56 @@ class Prosody:
         if r.returncode != 0:
             raise Fail("slixmpp sender failed (%d): %s" % (r.returncode, r.stderr.strip()[-600:]))
         return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+    def peer(self, user, resource=None, **kw):
+        """An interactive slixmpp client (peer.py) for user, stopped with the server or at cleanup."""
+        p = Peer(self, user, resource=resource, **kw)
+        self._receivers.append(p)
+        return p
+
+    def restart(self, pause=0.0):
+        """Stop Prosody (and the receivers and peers), then start it again on the same ports with
+        the same data: accounts, rosters and offline messages survive."""
+        self.stop()
+        if pause:
+            time.sleep(pause)
+        why = self._start_once(15.0)
+        if why is not None:
+            self.stop()
+            raise RuntimeError("prosody did not restart on ports %d/%d (%s); log tail:\n%s" % (
+                self.port, self.tls_port, why, tail(self.log)))
+
+    # -- xmpp-listen
+
+    def listen_argv(self, args, user="alice", direct_tls=False, conn=True):
+        argv = [listen_path()]
+        if conn:
+            argv += ["--jid", self.jid(user), "--host", self.host, "--cafile", self.ca,
+                     "--port", str(self.tls_port if direct_tls else self.port)]
+            if direct_tls:
+                argv.append("--direct-tls")
+        return _wrapped(argv + list(args))
+
+    def run_listen(self, args, env=None, stdin=None, timeout=60, user="alice", direct_tls=False, conn=True,
+                   password=True):
+        """Run xmpp-listen to its end (give it --count, --timeout or --idle). (rc, stdout, stderr)."""
+        return run_cmd(self.listen_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                       env=self.env(env, user=user, password=password), stdin=stdin, timeout=timeout)
+
+    def popen_listen(self, args, env=None, user="alice", direct_tls=False, conn=True, password=True, **kw):
+        """xmpp-listen as a running process (stdin from /dev/null, stdout/stderr pipes unless given)."""
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
+        p = subprocess.Popen(self.listen_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                             env=self.env(env, user=user, password=password), cwd=SRC_DIR,
+                             preexec_fn=_child_setup(False, signal.SIGKILL), **kw)
+        self.run.at_cleanup(lambda: stop_process(p, 2))
+        return p
+
+    def listener(self, args, user="alice", resource="listen", sep=b"\n", **kw):
+        """xmpp-listen -r resource ARGS as a Listener (records split on sep)."""
+        return Listener(self, args, user=user, resource=resource, sep=sep, **kw)
 
 
 def _wrapped(argv):
@@ -1022,3 +1086,394 @@ def decoded_sasl_payloads(text):
         if SCRAM_ATTR.search(raw) or raw.count(b"\0") >= 2:
             found.append((s, raw))
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# xmpp-listen: the interactive peer, the command's output, the reference escaping
+
+
+class Peer:
+    """An interactive slixmpp client (peer.py): sends raw stanzas, IQs, collects messages.
+
+    peer.jid is its full JID. Every call waits for peer.py's answer (one JSON line each).
+    """
+
+    def __init__(self, server, user, resource=None, ready_timeout=15.0, priority=0):
+        self.server = server
+        self.user = user
+        d = server.run.mkdtemp("peer-" + user)
+        self.errlog = os.path.join(d, "peer.err")
+        jid = server.jid(user) + ("/" + resource if resource else "")
+        argv = [PY, os.path.join(HERE, "peer.py"), "--jid", jid, "--password-env", "XU_PEER_PW",
+                "--host", server.host, "--port", str(server.port), "--ca", server.ca,
+                "--server-name", server.domain, "--priority", str(priority)]
+        env = dict(os.environ, XU_PEER_PW=server.passwords[user])
+        err = open(self.errlog, "ab")
+        try:
+            self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=err, preexec_fn=_child_setup(False))
+        finally:
+            err.close()
+        self._lines = _LineReader(self.proc.stdout)
+        server.run.at_cleanup(self.stop)
+        first = self._answer(ready_timeout, "ready")
+        self.jid = first["ready"]
+        self._seq = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def _answer(self, timeout, what):
+        line = self._lines.get(timeout)
+        if line is None:
+            dead = self.proc.poll()
+            raise Fail("peer %s: no answer to %s within %.0fs%s: %s" % (
+                self.user, what, timeout, "" if dead is None else " (exited %s)" % dead,
+                _why(self.errlog).replace("receiver: ", "")))
+        rec = json.loads(line.decode("utf-8"))
+        if "exception" in rec:
+            raise Fail("peer %s: %s failed: %s" % (self.user, what, rec["exception"]))
+        return rec
+
+    def _cmd(self, cmd, timeout):
+        if self.proc.poll() is not None:
+            raise Fail("peer %s died (%s): %s" % (self.user, self.proc.returncode, tail(self.errlog, 5)))
+        try:
+            self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as e:
+            raise Fail("peer %s: cannot send %s: %s (%s)" % (self.user, cmd["op"], e, tail(self.errlog, 5)))
+        return self._answer(timeout + 5, cmd["op"])
+
+    def next_id(self, prefix="xu"):
+        self._seq += 1
+        return "%s-%s-%d" % (prefix, self.user, self._seq)
+
+    def send(self, *stanzas):
+        """Send raw XML stanzas, in order."""
+        self._cmd({"op": "send", "xml": list(stanzas)}, 10)
+
+    def sync(self):
+        """Everything sent before has been routed by the server (RFC 6120 §10.1 in-order handling)."""
+        self._cmd({"op": "sync"}, 10)
+
+    def iq(self, xml, iq_id, timeout=10.0):
+        """Send an <iq/> with id iq_id; its answer {type, from, xml} or None after timeout."""
+        res = self._cmd({"op": "iq", "xml": xml, "id": iq_id, "timeout": timeout}, timeout)
+        return None if res.get("timeout") else res
+
+    def messages(self, n=0, timeout=0.0):
+        """The messages received since the last call, once n are there or timeout passed."""
+        return self._cmd({"op": "messages", "n": n, "timeout": timeout}, timeout)["messages"]
+
+    def stray_iqs(self):
+        """IQ answers from other clients that no iq() call waited for, since the last call."""
+        return self._cmd({"op": "strays"}, 5)["iqs"]
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b'{"op": "quit"}\n')
+                self.proc.stdin.close()
+            except (BrokenPipeError, ValueError, OSError):
+                pass
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                stop_process(self.proc, 2)
+        if self in self.server._receivers:
+            self.server._receivers.remove(self)
+
+
+class _LineReader:
+    """Lines of a pipe, read by a thread, handed out one at a time with a timeout."""
+
+    def __init__(self, pipe):
+        import queue
+        import threading
+        self._q = queue.Queue()
+        self._t = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
+        self._t.start()
+
+    def _pump(self, pipe):
+        for line in iter(pipe.readline, b""):
+            self._q.put(line)
+        self._q.put(None)
+
+    def get(self, timeout):
+        import queue
+        try:
+            line = self._q.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if line is None:
+            self._q.put(None)  # stays at the end for later callers
+        return line
+
+
+class _Pump:
+    """All bytes of a pipe, collected by a thread."""
+
+    def __init__(self, pipe):
+        import threading
+        self.data = bytearray()
+        self.cond = threading.Condition()
+        self.closed = False
+        self._t = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
+        self._t.start()
+
+    def _pump(self, pipe):
+        while True:
+            try:
+                chunk = os.read(pipe.fileno(), 65536)
+            except OSError:
+                chunk = b""
+            with self.cond:
+                if not chunk:
+                    self.closed = True
+                    self.cond.notify_all()
+                    return
+                self.data += chunk
+                self.cond.notify_all()
+
+    def join(self, timeout=5.0):
+        self._t.join(timeout)
+
+
+class Listener:
+    """xmpp-listen running against a server: its records (split on sep), stderr and exit.
+
+    listener.jid is the full JID it binds (-r resource). online(peer) waits until it answers
+    an XEP-0199 ping, i.e. it has bound its resource and handles stanzas.
+    """
+
+    def __init__(self, server, args, user="alice", resource="listen", sep=b"\n", env=None, password=True):
+        self.server = server
+        self.sep = sep
+        self.jid = server.jid(user) + ("/" + resource if resource else "")
+        argv = (["-r", resource] if resource else []) + list(args)
+        self.started = time.monotonic()
+        self.proc = server.popen_listen(argv, env=env, user=user, password=password)
+        self._out = _Pump(self.proc.stdout)
+        self._err = _Pump(self.proc.stderr)
+        self._taken = 0  # bytes of stdout handed out as records
+        self.rc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    @property
+    def stderr(self):
+        with self._err.cond:
+            return bytes(self._err.data).decode("utf-8", "replace")
+
+    @property
+    def stdout(self):
+        with self._out.cond:
+            return bytes(self._out.data)
+
+    def _detail(self):
+        return "stderr: %s\nunread stdout: %r" % (self.stderr.strip()[-1500:], self.stdout[self._taken:][-600:])
+
+    def online(self, peer, timeout=20.0):
+        """Wait until the listener answers peer's pings; returns the seconds it took."""
+        t0 = time.monotonic()
+        t_end = t0 + timeout
+        last = None
+        while time.monotonic() < t_end:
+            if self.proc.poll() is not None:
+                raise Fail("xmpp-listen exited with %s before it was online\n%s" % (self.proc.returncode,
+                                                                                      self._detail()))
+            iq_id = peer.next_id("online")
+            last = peer.iq("<iq type='get' id='%s' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % (
+                iq_id, xattr(self.jid)), iq_id, timeout=3)
+            if last is not None and last["type"] == "result":
+                return time.monotonic() - t0
+            time.sleep(0.1)
+        raise Fail("xmpp-listen not online after %.0fs (last ping answer: %s)\n%s" % (
+            timeout, last and last["xml"][:300], self._detail()))
+
+    def _complete(self):
+        with self._out.cond:
+            data = bytes(self._out.data[self._taken:])
+        return data.split(self.sep)[:-1]
+
+    def records(self, n, timeout=10.0):
+        """The next n records (bytes, without the separator); Fail if they do not come in time."""
+        t_end = time.monotonic() + timeout
+        with self._out.cond:
+            while True:
+                recs = bytes(self._out.data[self._taken:]).split(self.sep)[:-1]
+                if len(recs) >= n or self._out.closed:
+                    break
+                left = t_end - time.monotonic()
+                if left <= 0:
+                    break
+                self._out.cond.wait(min(left, 0.2))
+        if len(recs) < n:
+            raise Fail("%d of %d record(s) came within %.0fs%s\n%s" % (
+                len(recs), n, timeout, " (stdout closed, exit %s)" % self.proc.poll() if self._out.closed else "",
+                self._detail()))
+        got = recs[:n]
+        self._taken += sum(len(r) + len(self.sep) for r in got)
+        return got
+
+    def pending(self):
+        """Complete records not handed out yet (and hands them out)."""
+        got = self._complete()
+        self._taken += sum(len(r) + len(self.sep) for r in got)
+        return got
+
+    def texts(self, n, timeout=10.0):
+        return [r.decode("utf-8") for r in self.records(n, timeout)]
+
+    def wait(self, timeout):
+        """Exit status within timeout, else Fail (the process is left running)."""
+        try:
+            self.rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Fail("xmpp-listen still running after %.1fs\n%s" % (timeout, self._detail()))
+        self._out.join()
+        self._err.join()
+        return self.rc
+
+    def signal(self, sig):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def stop(self):
+        stop_process(self.proc, 2)
+        self._out.join(1)
+        self._err.join(1)
+
+
+def xesc(text):
+    """XML character data / attribute value, with CR, LF and TAB as references so they survive
+    the receiver's line-end and attribute normalisation (XML 1.0 §2.11, §3.3.3)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&apos;").replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;"))
+
+
+def xattr(text):
+    return xesc(text)
+
+
+def message_xml(to, body=None, mtype="chat", mid=None, subject=None, thread=None, extra=""):
+    """A <message/> as raw XML; mtype None leaves the type attribute out (RFC 6121 §5.2.2 normal)."""
+    attrs = " to='%s'" % xattr(to)
+    if mtype is not None:
+        attrs += " type='%s'" % mtype
+    if mid is not None:
+        attrs += " id='%s'" % xattr(mid)
+    inner = ""
+    if subject is not None:
+        inner += "<subject>%s</subject>" % xesc(subject)
+    if body is not None:
+        inner += "<body>%s</body>" % xesc(body)
+    if thread is not None:
+        inner += "<thread>%s</thread>" % xesc(thread)
+    return "<message%s>%s%s</message>" % (attrs, inner, extra)
+
+
+# Characters escaped as \u{X} by XU_ESC_LINE / XU_ESC_IDENT (tests/vectors/terminal/README.md).
+_ESC_U = set(range(0x80, 0xA0)) | {0x061C, 0x200E, 0x200F, 0x2028, 0x2029} | set(range(0x202A, 0x202F)) \
+    | set(range(0x2066, 0x206A))
+_ESC_IDENT_EXTRA = {0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xFEFF, 0x00AD, 0x180E}
+
+
+def esc_line(text, ident=False):
+    """Reference model of xu_escape(XU_ESC_LINE) (ident=True: XU_ESC_IDENT), for expected output."""
+    out = []
+    for ch in text:
+        c = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif c < 0x20 or c == 0x7F:
+            out.append("\\x%02x" % c)
+        elif c in _ESC_U or (ident and c in _ESC_IDENT_EXTRA):
+            out.append("\\u{%X}" % c)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def terminal_vectors():
+    """The cases of tests/vectors/terminal/terminal-cases.jsonl."""
+    path = os.path.join(SRC_DIR, "tests", "vectors", "terminal", "terminal-cases.jsonl")
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# Raw characters no printed record may carry (the "must" of the terminal vectors).
+UNSAFE_RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f\x80-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                        "\u2066-\u2069]")
+
+TEXT_RECORD = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z) (.*)$", re.S)
+
+JSON_MESSAGE_KEYS = ["kind", "timestamp", "delayed", "from", "to", "type", "id", "body", "subject", "thread",
+                     "room", "nick"]
+JSON_PRESENCE_KEYS = ["kind", "timestamp", "delayed", "from", "to", "type", "id", "show", "status", "priority",
+                      "room", "nick"]
+
+
+def utc_now_iso():
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+
+
+def check_arrival_stamp(stamp, slack=120):
+    """An arrival time 'YYYY-MM-DDTHH:MM:SS.mmmZ' within slack seconds of now."""
+    import calendar
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d{3}Z$", stamp or "")
+    check(m is not None, "timestamp %r is not YYYY-MM-DDTHH:MM:SS.mmmZ" % (stamp,))
+    t = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+    check(abs(t - time.time()) < slack, "timestamp %r is not the arrival time (now %s)" % (stamp, utc_now_iso()))
+
+
+def parse_json_record(raw, keys=None):
+    """A JSON record (bytes): one line, valid UTF-8, no raw unsafe characters, keys in order."""
+    text = raw.decode("utf-8")  # UnicodeDecodeError fails the case: records must be valid UTF-8
+    check("\n" not in text, "JSON record spans lines: %r" % text[:200])
+    bad = UNSAFE_RAW.search(text)
+    check(bad is None, "JSON record carries raw U+%04X: %r" % (ord(bad.group(0)), text[:200]) if bad else "")
+    rec = json.loads(text)
+    check(isinstance(rec, dict), "JSON record is not an object: %r" % text[:200])
+    if keys is None:
+        keys = JSON_PRESENCE_KEYS if rec.get("kind") == "presence" else JSON_MESSAGE_KEYS
+    check(list(rec.keys()) == keys, "JSON keys %s, expected %s" % (list(rec.keys()), keys))
+    return rec
+
+
+def parse_xml_record(raw):
+    """An xml record (bytes): one line; the parsed element with namespaces stripped from tags."""
+    import xml.etree.ElementTree as ET
+    text = raw.decode("utf-8")
+    check("\n" not in text and "\r" not in text, "XML record has a raw line end: %r" % text[:200])
+    try:
+        el = ET.fromstring(text)
+    except ET.ParseError as e:
+        raise Fail("XML record is not well-formed (%s): %r" % (e, text[:300]))
+    for e in el.iter():
+        if isinstance(e.tag, str) and "}" in e.tag:
+            e.tag = e.tag.split("}", 1)[1]
+    return el
+
+
+def expect_fields(rec, want, what="record"):
+    for k, v in want.items():
+        check(rec.get(k) == v, "%s: %s is %r, expected %r" % (what, k, rec.get(k), v))
