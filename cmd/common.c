@@ -128,6 +128,15 @@ int cmd_fail(enum xu_err err, const char *fmt, ...)
 	return cmd_exit_code(err);
 }
 
+void cmd_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmd_vprint("", fmt, ap);
+	va_end(ap);
+}
+
 void cmd_warn(const char *fmt, ...)
 {
 	va_list ap;
@@ -323,9 +332,24 @@ static int cmd_password_command(const char *cmd, char **out)
 	return 0;
 }
 
-static int cmd_password(const struct xu_account *acct, char **out)
+/* XMPP_PASSWORD, taken out of the environment at once so that no child we start
+ * (--password-command, --exec) inherits it. */
+static char *cmd_env_password;
+
+static void cmd_take_env_password(void)
 {
 	const char *env = getenv("XMPP_PASSWORD");
+
+	if (!env || cmd_env_password)
+		return;
+	cmd_env_password = cmd_xstrdup(env);
+	gnutls_memset((char *)env, 0, strlen(env));
+	unsetenv("XMPP_PASSWORD");
+}
+
+static int cmd_password(const struct xu_account *acct, char **out)
+{
+	const char *env = cmd_env_password;
 
 	*out = NULL;
 	if (cmd_opts.password_file)
@@ -396,6 +420,7 @@ int cmd_conn_setup(struct cmd_conn *cc)
 	int rc;
 
 	memset(cc, 0, sizeof(*cc));
+	cmd_take_env_password();
 	err = xu_config_load(cmd_opts.config, &cc->cfg, &errmsg);
 	if (err) {
 		rc = cmd_fail(err, "%s", errmsg ? errmsg : xu_err_str(err));
@@ -442,6 +467,11 @@ int cmd_conn_setup(struct cmd_conn *cc)
 
 void cmd_conn_free(struct cmd_conn *cc)
 {
+	if (cmd_env_password) {
+		gnutls_memset(cmd_env_password, 0, strlen(cmd_env_password));
+		free(cmd_env_password);
+		cmd_env_password = NULL;
+	}
 	if (cc->password) {
 		gnutls_memset(cc->password, 0, strlen(cc->password));
 		free(cc->password);

@@ -52,6 +52,8 @@ int cmd_exit_code(enum xu_err err);
 
 /* Print "prog: message" on stderr, return the exit code of err. */
 int cmd_fail(enum xu_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "prog: message" on stderr (a notice, not a failure). */
+void cmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "prog: warning: message" on stderr. */
 void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -140,6 +140,7 @@ static int64_t listen_wall_ms(void)
 struct listen_filter {
 	struct xu_jid **from;
 	size_t nfrom;
+	const char *self; /* our full JID while connected */
 };
 
 static int listen_filter_init(struct listen_filter *f)
@@ -219,6 +220,11 @@ static bool listen_wanted(const struct listen_filter *f, const struct xu_stanza 
 
 	if (strcmp(name, "presence") == 0) {
 		const char *type = xu_stanza_attr(st, "type");
+		const char *from = xu_stanza_attr(st, "from");
+
+		/* The server reflects our own presence back (RFC 6121 §4.2.2): not news. */
+		if (from && f->self && strcmp(from, f->self) == 0)
+			return false;
 
 		/* Subscription requests and errors are not availability changes. */
 		if (!listen_opts.presence || (type && strcmp(type, "unavailable") != 0))
@@ -432,10 +438,10 @@ static int listen_exec(struct xu_conn *conn, const struct xu_record *rec, unsign
 	if (x.in_fd >= 0)
 		close(x.in_fd);
 	if (WIFEXITED(x.status) && WEXITSTATUS(x.status) != 0)
-		cmd_warn("--exec exited with %d for message %s", WEXITSTATUS(x.status),
+		cmd_note("--exec exited with %d for message %s", WEXITSTATUS(x.status),
 		         rec->id ? rec->id : "(no id)");
 	else if (WIFSIGNALED(x.status))
-		cmd_warn("--exec killed by signal %d for message %s", WTERMSIG(x.status),
+		cmd_note("--exec killed by signal %d for message %s", WTERMSIG(x.status),
 		         rec->id ? rec->id : "(no id)");
 	else if (listen_opts.reply && strcmp(rec->kind, "message") == 0) {
 		x.reply[x.reply_len] = '\0';
@@ -487,6 +493,7 @@ static int listen_connect(struct listen_run *lr, struct xu_conn **conn, bool fir
 	const char *why = NULL;
 	enum xu_err err;
 
+	lr->filter.self = NULL;
 	xu_conn_free(*conn);
 	*conn = NULL;
 	lr->cc.opts.timeout_ms = lr->connect_ms;
@@ -506,6 +513,7 @@ static int listen_connect(struct listen_run *lr, struct xu_conn **conn, bool fir
 		return cmd_fail(err, "%s", *conn ? xu_conn_errmsg(*conn) : xu_err_str(err));
 	if (err)
 		return -(int)err;
+	lr->filter.self = xu_jid_full(xu_conn_jid(*conn));
 	if (cmd_opts.verbose)
 		fprintf(stderr, "%s: listening as %s\n", cmd_prog, xu_jid_full(xu_conn_jid(*conn)));
 	return 0;
@@ -516,7 +524,7 @@ static bool listen_fatal(enum xu_err err)
 {
 	return err == XU_ERR_AUTH || err == XU_ERR_TLS || err == XU_ERR_CONFIG ||
 	       err == XU_ERR_USAGE || err == XU_ERR_DATA || err == XU_ERR_NOMEM ||
-	       err == XU_ERR_NOINPUT || err == XU_ERR_NOHOST;
+	       err == XU_ERR_NOINPUT || err == XU_ERR_NOHOST || err == XU_ERR_REFUSED;
 }
 
 /* Milliseconds until the next deadline of ours (or -1), bounded by the connection's. */
@@ -581,8 +589,10 @@ static int listen_loop(struct listen_run *lr)
 					             conn ? xu_conn_errmsg(conn) : xu_err_str(err));
 					break;
 				}
-				cmd_warn("reconnecting failed: %s",
-				         conn ? xu_conn_errmsg(conn) : xu_err_str(err));
+				/* One warning per loss: the retries only with -v. */
+				if (cmd_opts.verbose)
+					cmd_note("reconnecting failed: %s",
+					         conn ? xu_conn_errmsg(conn) : xu_err_str(err));
 				xu_conn_free(conn);
 				conn = NULL;
 				retry_at = listen_now_ms() + listen_backoff_ms(++attempt);
@@ -624,6 +634,7 @@ static int listen_loop(struct listen_run *lr)
 			cmd_warn("connection lost: %s; reconnecting in %.1f s",
 			         xu_conn_errmsg(conn),
 			         (double)(retry_at - listen_now_ms()) / 1000.0);
+			lr->filter.self = NULL;
 			xu_conn_free(conn);
 			conn = NULL;
 		}
@@ -654,6 +665,17 @@ static int listen_run(void)
 		return cmd_fail(XU_ERR_USAGE, "--reply needs --exec");
 	if (listen_opts.count < 0 || listen_opts.timeout < 0 || listen_opts.idle < 0)
 		return cmd_fail(XU_ERR_USAGE, "--count, --timeout and --idle must not be negative");
+	{
+		/* Check the presence options before connecting: a typo is a usage error. */
+		struct xu_stanza *pres = NULL;
+		const char *why = NULL;
+		enum xu_err err = xu_presence_new(listen_opts.show, listen_opts.status,
+		                                  listen_opts.priority, &pres, &why);
+
+		xu_stanza_free(pres);
+		if (err)
+			return cmd_fail(err, "%s", why ? why : xu_err_str(err));
+	}
 	rc = listen_filter_init(&lr.filter);
 	if (!rc)
 		rc = listen_signals();

@@ -94,10 +94,11 @@ struct xu_conn {
 	size_t max_out; /* XEP-0478: what the server accepts, 0 unknown */
 
 	/* confirmation */
-	uint64_t seq;       /* stanzas sent since READY */
-	uint64_t confirmed; /* of those, how many the server confirmed */
-	uint32_t sm_in;     /* stanzas received since <enabled/> (XEP-0198 h) */
-	bool r_sent;        /* an <r/> is outstanding */
+	uint64_t seq;          /* stanzas sent since READY */
+	uint64_t confirmed;    /* of those, how many the server confirmed */
+	uint64_t flush_target; /* what the running flush waits for */
+	uint32_t sm_in;        /* stanzas received since <enabled/> (XEP-0198 h) */
+	bool r_sent;           /* an <r/> is outstanding */
 	char *ping_id;
 	uint64_t ping_covers;
 	struct conn_track *track;
@@ -833,6 +834,9 @@ static enum xu_err conn_stream_error(struct xu_conn *c, const struct xu_stanza *
 			err = XU_ERR_NOHOST;
 		else if (!strcmp(cond, "not-authorized") || !strcmp(cond, "policy-violation"))
 			err = XU_ERR_AUTH;
+		else if (!strcmp(cond, "conflict"))
+			err =
+			    XU_ERR_REFUSED; /* another session took our resource: do not fight it */
 	}
 	/* see-other-host is reported, not followed: following it would let a hostile server
 	 * redirect us, and the certificate must match the original domain anyway. */
@@ -1177,9 +1181,11 @@ static bool conn_is_ready(const struct xu_conn *c)
 	return c->state == CONN_READY;
 }
 
+/* Confirmed up to what was sent when the flush began: answers we send meanwhile (pings,
+ * disco) are counted by the server too, but need not hold the flush up. */
 static bool conn_is_confirmed(const struct xu_conn *c)
 {
-	return c->confirmed >= c->seq;
+	return c->confirmed >= c->flush_target;
 }
 
 static bool conn_is_closed(const struct xu_conn *c)
@@ -1270,6 +1276,7 @@ enum xu_err xu_conn_flush(struct xu_conn *c)
 		return c->err;
 	if (c->state != CONN_READY)
 		return conn_fail(c, XU_ERR_TEMP, "not connected");
+	c->flush_target = c->seq;
 	if (!conn_is_confirmed(c)) {
 		if (c->sm_enabled && !c->r_sent) {
 			err = conn_write_raw(c, "<r xmlns='urn:xmpp:sm:3'/>");

@@ -244,6 +244,10 @@ enum xu_err xu_record_from_stanza(const struct xu_stanza *st, int64_t arrival_ms
 	rec->from = xu_stanza_attr(st, "from");
 	rec->to = xu_stanza_attr(st, "to");
 	rec->type = xu_stanza_attr(st, "type");
+	/* RFC 6121 §5.2.2: a message without a type is a normal message; say so, so that
+	 * readers need not know the default. */
+	if (!rec->type && strcmp(xu_stanza_name(st), "message") == 0)
+		rec->type = "normal";
 	rec->id = xu_stanza_attr(st, "id");
 
 	/* XEP-0203 §3: only the first delay counts; a stamp we cannot read is no delay at all,
