@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Benchmark: how many messages per second `xmpp-listen --format json > /dev/null` takes from
+a flooding sender, and its peak RSS meanwhile, against a private Prosody on loopback.
+
+The sender is `xmpp-send --lines` on one connection (so the server, not process start-up,
+sets the pace); xmpp-listen runs with --count N under GNU time and exits after the last.
+The rate is N over the time from the first line written to the listener's exit, so it is
+bounded by Prosody's routing as much as by the listener: the listener's own CPU time is
+printed too. Targets: >= 1000 messages/s, peak RSS < 16 MiB.
+
+usage: bench/listen.py [BUILD_DIR] [N]   (default build, 5000)
+"""
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "build"))
+count = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
+os.environ["XU_BIN_DIR"] = build
+os.environ.setdefault("XU_SRC_DIR", SRC)
+import xuharness as xh  # noqa: E402
+
+TARGET_RATE = 1000
+TARGET_RSS_KIB = 16 * 1024
+
+
+def main():
+    run = xh.Run("bench-listen")
+    try:
+        srv = xh.Prosody(run, users=("alice", "bob"))
+        listen = [os.path.join(build, "xmpp-listen"), "--jid", "bob@localhost", "--host", srv.host,
+                  "--port", str(srv.port), "--cafile", srv.ca, "-f", "json", "-n", str(count),
+                  "-r", "bench"]
+        lenv = srv.env(user="bob")
+        lp = subprocess.Popen(["/usr/bin/time", "-f", "XUBENCH %e %U %S %M"] + listen, env=lenv,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)  # bound and present before the flood (presence is confirmed by then)
+        body = "flood message %06d with some text to make it a realistic size: <&> ünïcödé"
+        data = "".join(body % i + "\n" for i in range(count))
+        t0 = time.monotonic()
+        rc, out, err = srv.run_send(["--lines", "bob@localhost/bench"], stdin=data, timeout=600)
+        if rc != 0:
+            raise SystemExit("sender failed (%d): %s" % (rc, err))
+        _, lerr = lp.communicate(timeout=600)
+        took = time.monotonic() - t0
+        if lp.returncode != 0:
+            raise SystemExit("xmpp-listen failed (%d): %s" % (lp.returncode, lerr))
+        line = [x for x in lerr.splitlines() if x.startswith("XUBENCH ")][-1].split()
+        cpu = float(line[2]) + float(line[3])
+        rss = int(line[4])
+        rate = count / took
+        print("xmpp-listen --format json > /dev/null, %d messages flooded through Prosody:" % count)
+        print("  %.0f messages/s end to end (%.2f s); listener CPU %.2f s (%.0f us/message)"
+              % (rate, took, cpu, cpu / count * 1e6))
+        print("  listener peak RSS: %d KiB" % rss)
+        ok = rate >= TARGET_RATE and rss < TARGET_RSS_KIB
+        print("targets (>= %d messages/s, RSS < %d KiB): %s" % (TARGET_RATE, TARGET_RSS_KIB,
+                                                              "met" if ok else "MISSED"))
+        return 0 if ok else 1
+    finally:
+        run.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
