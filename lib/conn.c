@@ -49,6 +49,12 @@ struct conn_track {
 #define XU_NS_RECEIPTS "urn:xmpp:receipts"
 #define XU_NS_CARBONS "urn:xmpp:carbons:2"
 
+/* A received stanza waiting for xu_conn_next, with its place in the stream. */
+struct conn_queued {
+	struct xu_stanza *st;
+	uint64_t n; /* 1-based count among the stanzas received since <enabled/> */
+};
+
 struct xu_conn {
 	/* options */
 	struct xu_jid *jid;
@@ -97,7 +103,7 @@ struct xu_conn {
 	uint64_t seq;          /* stanzas sent since READY */
 	uint64_t confirmed;    /* of those, how many the server confirmed */
 	uint64_t flush_target; /* what the running flush waits for */
-	uint32_t sm_in;        /* stanzas received since <enabled/> (XEP-0198 h) */
+	uint64_t sm_in;        /* stanzas received since <enabled/> */
 	bool r_sent;           /* an <r/> is outstanding */
 	char *ping_id;
 	uint64_t ping_covers;
@@ -114,11 +120,12 @@ struct xu_conn {
 	bool answer_receipts;
 	int64_t last_rx;        /* when the server last sent anything */
 	int64_t probe_deadline; /* a liveness probe is out and must be answered by then; 0: none */
-	struct xu_stanza **queue; /* ring of qcap; qlen from qhead */
+	struct conn_queued *queue; /* ring of qcap; qlen from qhead */
 	size_t qcap;
 	size_t qhead;
 	size_t qlen;
-	bool blocking; /* inside conn_wait */
+	bool blocking;  /* inside conn_wait */
+	bool ack_stale; /* our last <a/> left out stanzas the caller has not taken yet */
 };
 
 /* ---------------------------------------------------------------- errors and logging */
@@ -742,7 +749,7 @@ static enum xu_err conn_enqueue(struct xu_conn *c, struct xu_stanza **stp)
 		return XU_OK;
 	if (c->qlen == c->qcap) {
 		size_t cap = c->qcap ? c->qcap * 2 : 64, i;
-		struct xu_stanza **q = malloc(cap * sizeof(*q));
+		struct conn_queued *q = malloc(cap * sizeof(*q));
 
 		if (!q)
 			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
@@ -753,10 +760,21 @@ static enum xu_err conn_enqueue(struct xu_conn *c, struct xu_stanza **stp)
 		c->qcap = cap;
 		c->qhead = 0;
 	}
-	c->queue[(c->qhead + c->qlen) % c->qcap] = *stp;
+	c->queue[(c->qhead + c->qlen) % c->qcap].st = *stp;
+	c->queue[(c->qhead + c->qlen) % c->qcap].n = c->sm_in;
 	c->qlen++;
 	*stp = NULL;
 	return XU_OK;
+}
+
+/* XEP-0198 h: stanzas handled, in stream order. A stanza still queued for the caller is not
+ * handled yet, and nor is anything after it: acknowledging it would let the server forget a
+ * message we never passed on (it is redelivered, offline, if we go away now). */
+static uint32_t conn_handled(const struct xu_conn *c)
+{
+	uint64_t h = c->qlen ? c->queue[c->qhead].n - 1 : c->sm_in;
+
+	return (uint32_t)h; /* modulo 2^32 (XEP-0198 §5) */
 }
 
 enum xu_err xu_conn_next(struct xu_conn *c, struct xu_stanza **st)
@@ -764,9 +782,19 @@ enum xu_err xu_conn_next(struct xu_conn *c, struct xu_stanza **st)
 	*st = NULL;
 	if (c->qlen == 0)
 		return c->err;
-	*st = c->queue[c->qhead];
+	*st = c->queue[c->qhead].st;
 	c->qhead = (c->qhead + 1) % c->qcap;
 	c->qlen--;
+	if (c->qlen == 0 && c->ack_stale && c->sm_enabled && c->state == CONN_READY) {
+		/* The server asked while these were queued and got a lower h: catch up now, so it
+		 * does not redeliver them if the stream dies before it asks again. */
+		char a[64];
+
+		snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>",
+		         (unsigned)conn_handled(c));
+		c->ack_stale = false;
+		return conn_write_raw(c, a);
+	}
 	return XU_OK;
 }
 
@@ -901,7 +929,11 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 		} else if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "r") == 0 && c->sm_enabled) {
 			char a[64];
 
-			snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>", c->sm_in);
+			snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>",
+			         (unsigned)conn_handled(c));
+			/* Stanzas still queued were left out: ack them once the caller took them.
+			 */
+			c->ack_stale = c->qlen > 0;
 			err = conn_write_raw(c, a);
 		} else if (conn_is_stanza(st)) {
 			err = conn_ready_stanza(c, &st);
@@ -1317,6 +1349,15 @@ enum xu_err xu_conn_close(struct xu_conn *c)
 
 	if (c->fd >= 0 && was_ready) {
 		c->state = CONN_CLOSING;
+		if (c->sm_enabled) {
+			/* Tell the server exactly what we handled (XEP-0198 §4 allows an
+			 * unrequested <a/>): what is still queued, it keeps and redelivers. */
+			char a[64];
+
+			snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>",
+			         (unsigned)conn_handled(c));
+			conn_write_raw(c, a);
+		}
 		if (conn_write_raw(c, "</stream:stream>") == XU_OK && conn_pump(c) == XU_OK) {
 			int64_t limit = xu_now_ms() + CONN_CLOSE_WAIT_MS;
 
@@ -1486,7 +1527,7 @@ void xu_conn_free(struct xu_conn *c)
 	}
 	free(c->track);
 	for (i = 0; i < c->qlen; i++)
-		xu_stanza_free(c->queue[(c->qhead + i) % c->qcap]);
+		xu_stanza_free(c->queue[(c->qhead + i) % c->qcap].st);
 	free(c->queue);
 	free(c);
 }

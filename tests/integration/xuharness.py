@@ -21,7 +21,13 @@ Everything lives under one temporary directory per script (removed at exit unles
 XU_IT_KEEP=1); every child process is stopped in a finally/atexit path and also gets
 PR_SET_PDEATHSIG so nothing outlives a killed harness. Nothing listens or connects anywhere
 but 127.0.0.1. Environment knobs: XU_BIN_DIR, XU_SRC_DIR, XU_IT_KEEP=1, XU_IT_DEBUG=1
-(Prosody debug log + keep), XU_IT_WRAPPER (prefix for xmpp-send, e.g. "valgrind -q").
+(Prosody debug log + keep), XU_IT_WRAPPER (prefix for xmpp-send and xmpp-listen, e.g.
+"valgrind -q").
+
+For xmpp-listen: srv.peer(user, resource) is an interactive slixmpp client (peer.py: raw
+stanzas, IQs, collected messages), srv.listener(args) runs xmpp-listen and splits its stdout
+into records, lis.online(peer) waits until it answers a ping, srv.restart() stops Prosody and
+starts it again on the same ports and data.
 """
 
 import atexit
@@ -814,8 +820,12 @@ class Prosody:
         self.run.at_cleanup(lambda: stop_process(p, 2))
         return p
 
-    def listener(self, args, user="alice", resource="listen", sep=b"\n", **kw):
-        """xmpp-listen -r resource ARGS as a Listener (records split on sep)."""
+    def listener(self, args, user="alice", resource=None, sep=b"\n", **kw):
+        """xmpp-listen -r RESOURCE ARGS as a Listener (records split on sep). The default resource
+        is new for each listener, so one a failed case left running cannot replace the next."""
+        if resource is None:
+            self._listen_seq = getattr(self, "_listen_seq", 0) + 1
+            resource = "listen-%d" % self._listen_seq
         return Listener(self, args, user=user, resource=resource, sep=sep, **kw)
 
 
