@@ -777,6 +777,8 @@ static uint32_t conn_handled(const struct xu_conn *c)
 	return (uint32_t)h; /* modulo 2^32 (XEP-0198 §5) */
 }
 
+static enum xu_err conn_send_ack(struct xu_conn *c);
+
 enum xu_err xu_conn_next(struct xu_conn *c, struct xu_stanza **st)
 {
 	*st = NULL;
@@ -788,12 +790,7 @@ enum xu_err xu_conn_next(struct xu_conn *c, struct xu_stanza **st)
 	if (c->qlen == 0 && c->ack_stale && c->sm_enabled && c->state == CONN_READY) {
 		/* The server asked while these were queued and got a lower h: catch up now, so it
 		 * does not redeliver them if the stream dies before it asks again. */
-		char a[64];
-
-		snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>",
-		         (unsigned)conn_handled(c));
-		c->ack_stale = false;
-		return conn_write_raw(c, a);
+		return conn_send_ack(c);
 	}
 	return XU_OK;
 }
@@ -927,14 +924,7 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 		if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "a") == 0) {
 			err = conn_handle_ack(c, st);
 		} else if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "r") == 0 && c->sm_enabled) {
-			char a[64];
-
-			snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>",
-			         (unsigned)conn_handled(c));
-			/* Stanzas still queued were left out: ack them once the caller took them.
-			 */
-			c->ack_stale = c->qlen > 0;
-			err = conn_write_raw(c, a);
+			err = conn_send_ack(c);
 		} else if (conn_is_stanza(st)) {
 			err = conn_ready_stanza(c, &st);
 		}
@@ -1048,6 +1038,42 @@ static enum xu_err conn_read(struct xu_conn *c)
 	return c->err;
 }
 
+/* Ask the server to confirm what we sent: an XEP-0198 <r/>, or without stream management
+ * an XEP-0199 ping covering everything sent so far. Nothing while one is outstanding. */
+static enum xu_err conn_request_confirmation(struct xu_conn *c)
+{
+	struct xu_stanza *ping;
+	enum xu_err err;
+
+	if (c->sm_enabled) {
+		if (c->r_sent)
+			return XU_OK;
+		c->r_sent = true;
+		return conn_write_raw(c, "<r xmlns='urn:xmpp:sm:3'/>");
+	}
+	if (c->ping_id)
+		return XU_OK;
+	err = conn_new_iq(c, "get", "ping", XU_NS_PING, &ping, &c->ping_id);
+	if (err)
+		return conn_fail(c, err, "out of memory");
+	xu_stanza_set_attr(ping, "to", xu_jid_domain(c->jid));
+	c->ping_covers = c->seq;
+	err = conn_write(c, ping);
+	xu_stanza_free(ping);
+	return err;
+}
+
+/* Tell the server how many of its stanzas we handled (XEP-0198 §4; also unrequested). */
+static enum xu_err conn_send_ack(struct xu_conn *c)
+{
+	char a[64];
+
+	snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>", (unsigned)conn_handled(c));
+	/* Stanzas still queued are left out: ack them once the caller took them. */
+	c->ack_stale = c->qlen > 0;
+	return conn_write_raw(c, a);
+}
+
 /* Liveness for long-lived connections: probe after keepalive_ms of silence, give up when
  * the probe is not answered within timeout_ms. */
 static enum xu_err conn_timers(struct xu_conn *c)
@@ -1066,22 +1092,7 @@ static enum xu_err conn_timers(struct xu_conn *c)
 	}
 	if (now - c->last_rx < (int64_t)c->keepalive_ms)
 		return XU_OK;
-	if (c->sm_enabled) {
-		err = conn_write_raw(c, "<r xmlns='urn:xmpp:sm:3'/>");
-		c->r_sent = true;
-	} else if (!c->ping_id) {
-		struct xu_stanza *ping;
-
-		err = conn_new_iq(c, "get", "ping", XU_NS_PING, &ping, &c->ping_id);
-		if (err)
-			return conn_fail(c, err, "out of memory");
-		xu_stanza_set_attr(ping, "to", xu_jid_domain(c->jid));
-		c->ping_covers = c->seq;
-		err = conn_write(c, ping);
-		xu_stanza_free(ping);
-	} else {
-		err = XU_OK;
-	}
+	err = conn_request_confirmation(c);
 	c->probe_deadline = now + c->timeout_ms;
 	return err;
 }
@@ -1310,24 +1321,9 @@ enum xu_err xu_conn_flush(struct xu_conn *c)
 		return conn_fail(c, XU_ERR_TEMP, "not connected");
 	c->flush_target = c->seq;
 	if (!conn_is_confirmed(c)) {
-		if (c->sm_enabled && !c->r_sent) {
-			err = conn_write_raw(c, "<r xmlns='urn:xmpp:sm:3'/>");
-			if (err)
-				return err;
-			c->r_sent = true;
-		} else if (!c->sm_enabled && !c->ping_id) {
-			struct xu_stanza *ping;
-
-			err = conn_new_iq(c, "get", "ping", XU_NS_PING, &ping, &c->ping_id);
-			if (err)
-				return conn_fail(c, err, "out of memory");
-			xu_stanza_set_attr(ping, "to", xu_jid_domain(c->jid));
-			c->ping_covers = c->seq;
-			err = conn_write(c, ping);
-			xu_stanza_free(ping);
-			if (err)
-				return err;
-		}
+		err = conn_request_confirmation(c);
+		if (err)
+			return err;
 		err = conn_pump(c);
 		if (err)
 			return err;
@@ -1349,15 +1345,10 @@ enum xu_err xu_conn_close(struct xu_conn *c)
 
 	if (c->fd >= 0 && was_ready) {
 		c->state = CONN_CLOSING;
-		if (c->sm_enabled) {
-			/* Tell the server exactly what we handled (XEP-0198 §4 allows an
-			 * unrequested <a/>): what is still queued, it keeps and redelivers. */
-			char a[64];
-
-			snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>",
-			         (unsigned)conn_handled(c));
-			conn_write_raw(c, a);
-		}
+		/* Tell the server exactly what we handled: what is still queued, it keeps and
+		 * redelivers. */
+		if (c->sm_enabled)
+			conn_send_ack(c);
 		if (conn_write_raw(c, "</stream:stream>") == XU_OK && conn_pump(c) == XU_OK) {
 			int64_t limit = xu_now_ms() + CONN_CLOSE_WAIT_MS;
 
