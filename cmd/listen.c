@@ -42,6 +42,8 @@ static struct {
 	int priority;
 	char *status;
 	char *show;
+	int carbons;
+	int include_own;
 } listen_opts;
 
 static struct poptOption listen_table[] = {
@@ -67,6 +69,10 @@ static struct poptOption listen_table[] = {
     {"status", 0, POPT_ARG_STRING, &listen_opts.status, CMD_STR, "presence status text", "TEXT"},
     {"show", 0, POPT_ARG_STRING, &listen_opts.show, CMD_STR, "presence show: away, chat, dnd or xa",
      "SHOW"},
+    {"carbons", 0, POPT_ARG_NONE, &listen_opts.carbons, 0,
+     "also see messages to the account's other clients (XEP-0280)", NULL},
+    {"include-own", 0, POPT_ARG_NONE, &listen_opts.include_own, 0,
+     "with --carbons: also messages the account's other clients sent", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, cmd_common_table, 0, "Connection options:", NULL},
     POPT_TABLEEND,
 };
@@ -465,12 +471,45 @@ struct listen_run {
 
 /* One received stanza: filter, record, print or run. Returns 0, an exit code, or -1 when
  * --count is reached. */
+#define LISTEN_NS_CARBONS "urn:xmpp:carbons:2"
+#define LISTEN_NS_FORWARD "urn:xmpp:forward:0"
+
+/* XEP-0280 §6-7: the message a carbon carries (borrowed), NULL when st is no carbon. *sent is
+ * true for a copy of what another client of ours sent. The library has already dropped
+ * carbons that did not come from the account itself. */
+static const struct xu_stanza *listen_carbon(const struct xu_stanza *st, bool *sent)
+{
+	const struct xu_stanza *c = xu_stanza_child(st, "received", LISTEN_NS_CARBONS);
+	const struct xu_stanza *fwd;
+
+	*sent = false;
+	if (!c) {
+		c = xu_stanza_child(st, "sent", LISTEN_NS_CARBONS);
+		*sent = c != NULL;
+	}
+	if (!c)
+		return NULL;
+	fwd = xu_stanza_child(c, "forwarded", LISTEN_NS_FORWARD);
+	return fwd ? xu_stanza_child(fwd, "message", XU_NS_CLIENT) : NULL;
+}
+
 static int listen_handle(struct listen_run *lr, struct xu_conn *conn, struct xu_stanza *st)
 {
 	struct xu_record rec;
+	const struct xu_stanza *inner;
 	enum xu_err err;
+	bool sent;
 	int rc;
 
+	inner = strcmp(xu_stanza_name(st), "message") == 0 ? listen_carbon(st, &sent) : NULL;
+	if (inner) {
+		if (!listen_opts.carbons || (sent && !listen_opts.include_own))
+			return 0;
+		st = (struct xu_stanza *)inner; /* only read from here on */
+	} else if (xu_stanza_child(st, "sent", LISTEN_NS_CARBONS) ||
+	           xu_stanza_child(st, "received", LISTEN_NS_CARBONS)) {
+		return 0; /* a carbon without a message: nothing to show */
+	}
 	if (!listen_wanted(&lr->filter, st))
 		return 0;
 	err = xu_record_from_stanza(st, listen_wall_ms(), &rec);
@@ -485,6 +524,27 @@ static int listen_handle(struct listen_run *lr, struct xu_conn *conn, struct xu_
 	if (listen_opts.count > 0 && lr->records >= listen_opts.count)
 		return -1;
 	return 0;
+}
+
+/* XEP-0280 §4: ask the server for carbons. A refusal is a warning: messages to this client
+ * still arrive. */
+static enum xu_err listen_enable_carbons(struct xu_conn *conn)
+{
+	struct xu_stanza *iq = xu_stanza_new("iq", XU_NS_CLIENT), *reply = NULL;
+	enum xu_err err;
+
+	if (!iq || xu_stanza_set_attr(iq, "type", "set") ||
+	    !xu_stanza_add_new(iq, "enable", LISTEN_NS_CARBONS)) {
+		xu_stanza_free(iq);
+		return XU_ERR_NOMEM;
+	}
+	err = xu_conn_iq(conn, iq, &reply);
+	if (!err && (!xu_stanza_attr(reply, "type") ||
+	             strcmp(xu_stanza_attr(reply, "type"), "result") != 0))
+		cmd_warn("the server refused carbons (XEP-0280): only messages to this client "
+		         "are seen");
+	xu_stanza_free(reply);
+	return err;
 }
 
 static int listen_connect(struct listen_run *lr, struct xu_conn **conn, bool first)
@@ -509,6 +569,8 @@ static int listen_connect(struct listen_run *lr, struct xu_conn **conn, bool fir
 		if (!err)
 			err = xu_conn_flush(*conn);
 	}
+	if (!err && listen_opts.carbons)
+		err = listen_enable_carbons(*conn);
 	if (err && first)
 		return cmd_fail(err, "%s", *conn ? xu_conn_errmsg(*conn) : xu_err_str(err));
 	if (err)
@@ -663,6 +725,8 @@ static int listen_run(void)
 		return cmd_fail(XU_ERR_USAGE, "--format must be text, json or xml");
 	if (listen_opts.reply && !listen_opts.exec)
 		return cmd_fail(XU_ERR_USAGE, "--reply needs --exec");
+	if (listen_opts.include_own && !listen_opts.carbons)
+		return cmd_fail(XU_ERR_USAGE, "--include-own needs --carbons");
 	if (listen_opts.count < 0 || listen_opts.timeout < 0 || listen_opts.idle < 0)
 		return cmd_fail(XU_ERR_USAGE, "--count, --timeout and --idle must not be negative");
 	{

@@ -124,7 +124,9 @@ struct xu_conn {
 	size_t qcap;
 	size_t qhead;
 	size_t qlen;
-	bool blocking;  /* inside conn_wait */
+	bool blocking;              /* inside conn_wait */
+	char *iq_wait_id;           /* xu_conn_iq waits for the answer to this */
+	struct xu_stanza *iq_reply; /* and keeps it here */
 	bool ack_stale; /* our last <a/> left out stanzas the caller has not taken yet */
 };
 
@@ -815,6 +817,13 @@ static enum xu_err conn_ready_stanza(struct xu_conn *c, struct xu_stanza **stp)
 		c->ping_id = NULL;
 		return XU_OK;
 	}
+	if (strcmp(name, "iq") == 0 && c->iq_wait_id && id && strcmp(id, c->iq_wait_id) == 0 &&
+	    type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0)) {
+		xu_stanza_free(c->iq_reply);
+		c->iq_reply = *stp;
+		*stp = NULL;
+		return XU_OK;
+	}
 	if (type && strcmp(type, "error") == 0) {
 		t = conn_track_find(c, id);
 		if (t) {
@@ -1338,6 +1347,47 @@ enum xu_err xu_conn_flush(struct xu_conn *c)
 	return XU_OK;
 }
 
+static bool conn_has_iq_reply(const struct xu_conn *c)
+{
+	return c->iq_reply != NULL;
+}
+
+enum xu_err xu_conn_iq(struct xu_conn *c, struct xu_stanza *iq, struct xu_stanza **reply)
+{
+	enum xu_err err;
+	char *id = NULL;
+
+	*reply = NULL;
+	if (!xu_stanza_attr(iq, "id")) {
+		err = xu_random_id(9, &id);
+		if (!err)
+			err = xu_stanza_set_attr(iq, "id", id);
+		free(id);
+		if (err) {
+			xu_stanza_free(iq);
+			return conn_fail(c, err, "out of memory");
+		}
+	}
+	free(c->iq_wait_id);
+	c->iq_wait_id = strdup(xu_stanza_attr(iq, "id"));
+	if (!c->iq_wait_id) {
+		xu_stanza_free(iq);
+		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	}
+	xu_stanza_free(c->iq_reply);
+	c->iq_reply = NULL;
+	err = xu_conn_send(c, iq);
+	if (!err)
+		err = conn_wait(c, conn_has_iq_reply);
+	free(c->iq_wait_id);
+	c->iq_wait_id = NULL;
+	if (err)
+		return err;
+	*reply = c->iq_reply;
+	c->iq_reply = NULL;
+	return XU_OK;
+}
+
 enum xu_err xu_conn_close(struct xu_conn *c)
 {
 	bool was_ready = c->state == CONN_READY;
@@ -1512,6 +1562,8 @@ void xu_conn_free(struct xu_conn *c)
 	free(c->bind_id);
 	free(c->session_id);
 	free(c->ping_id);
+	free(c->iq_wait_id);
+	xu_stanza_free(c->iq_reply);
 	for (i = 0; i < c->ntrack; i++) {
 		free(c->track[i].id);
 		free(c->track[i].to);

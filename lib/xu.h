@@ -309,6 +309,11 @@ enum xu_err xu_conn_close(struct xu_conn *conn);
  * while the queue is full the connection stops reading. */
 enum xu_err xu_conn_next(struct xu_conn *conn, struct xu_stanza **st);
 
+/* Blocking: send an <iq/> (ownership passes; an id is added when missing) and wait for its
+ * result or error, which *reply receives (free it). Errors: XU_ERR_TEMP, XU_ERR_TIMEOUT,
+ * XU_ERR_NOMEM; an error reply is XU_OK with type='error' in *reply. */
+enum xu_err xu_conn_iq(struct xu_conn *conn, struct xu_stanza *iq, struct xu_stanza **reply);
+
 /* Number of stanzas sent and confirmed so far. */
 uint64_t xu_conn_sent(const struct xu_conn *conn);
 uint64_t xu_conn_confirmed(const struct xu_conn *conn);

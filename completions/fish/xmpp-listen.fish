@@ -38,6 +38,8 @@ complete -c xmpp-listen -s 0 -l null -d 'End records with NUL, text bodies unesc
 complete -c xmpp-listen -l from -x -d 'Only messages from JID'
 complete -c xmpp-listen -s t -l type -x -a 'chat normal headline groupchat error' -d 'Only messages of this type'
 complete -c xmpp-listen -l presence -d 'Also print presence changes'
+complete -c xmpp-listen -l carbons -d 'Also messages to the account\'s other clients (XEP-0280)'
+complete -c xmpp-listen -l include-own -d 'With --carbons: also what other clients of the account send'
 complete -c xmpp-listen -l all -d 'Also messages without a body'
 complete -c xmpp-listen -s n -l count -x -d 'Exit 0 after N records'
 complete -c xmpp-listen -l timeout -x -d 'Exit 0 after SECONDS'
