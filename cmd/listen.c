@@ -44,6 +44,8 @@ static struct {
 	char *show;
 	int carbons;
 	int include_own;
+	const char **room;
+	char *room_password;
 } listen_opts;
 
 static struct poptOption listen_table[] = {
@@ -69,6 +71,12 @@ static struct poptOption listen_table[] = {
     {"status", 0, POPT_ARG_STRING, &listen_opts.status, CMD_STR, "presence status text", "TEXT"},
     {"show", 0, POPT_ARG_STRING, &listen_opts.show, CMD_STR, "presence show: away, chat, dnd or xa",
      "SHOW"},
+    {"room", 0, POPT_ARG_ARGV, &listen_opts.room, 0,
+     "join ROOM (as NICK, default the account's localpart) and print its messages "
+     "(repeatable)",
+     "ROOM[/NICK]"},
+    {"room-password", 0, POPT_ARG_STRING, &listen_opts.room_password, CMD_STR,
+     "password for the rooms joined with --room", "PASSWORD"},
     {"carbons", 0, POPT_ARG_NONE, &listen_opts.carbons, 0,
      "also see messages to the account's other clients (XEP-0280)", NULL},
     {"include-own", 0, POPT_ARG_NONE, &listen_opts.include_own, 0,
@@ -459,7 +467,15 @@ static int listen_exec(struct xu_conn *conn, const struct xu_record *rec, unsign
 
 /* ---------------------------------------------------------------- the run */
 
+/* A room joined with --room (XEP-0045 §7.2): our occupant JID, room@service/nick. */
+struct listen_room {
+	struct xu_jid *occupant;
+	bool joined;
+};
+
 struct listen_run {
+	struct listen_room *rooms;
+	size_t nrooms;
 	struct cmd_conn cc;
 	struct listen_filter filter;
 	enum xu_rec_format fmt;
@@ -471,6 +487,169 @@ struct listen_run {
 
 /* One received stanza: filter, record, print or run. Returns 0, an exit code, or -1 when
  * --count is reached. */
+#define LISTEN_NS_MUC "http://jabber.org/protocol/muc"
+#define LISTEN_NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define LISTEN_NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+
+/* --room ROOM[/NICK]: the occupant JID to join as (nick defaults to our localpart). */
+static int listen_rooms_init(struct listen_run *lr)
+{
+	struct xu_jid *me = NULL;
+	const char *why = NULL;
+	size_t i;
+
+	for (i = 0; listen_opts.room && listen_opts.room[i]; i++) {
+		struct xu_jid *j = NULL;
+		enum xu_err err = xu_jid_parse(listen_opts.room[i], &j, &why);
+		char occ[3100];
+
+		if (!err && !xu_jid_local(j)) {
+			err = XU_ERR_DATA;
+			why = "a room JID has a localpart (room@service)";
+		}
+		if (!err && !xu_jid_resource(j) && !me)
+			err = xu_jid_parse(lr->cc.opts.jid, &me, &why);
+		if (err) {
+			xu_jid_free(j);
+			xu_jid_free(me);
+			return cmd_fail(err, "invalid --room '%s': %s", listen_opts.room[i],
+			                why ? why : xu_err_str(err));
+		}
+		snprintf(occ, sizeof(occ), "%s/%s", xu_jid_bare(j),
+		         xu_jid_resource(j) ? xu_jid_resource(j) : xu_jid_local(me));
+		xu_jid_free(j);
+		lr->rooms = cmd_xrealloc(lr->rooms, (lr->nrooms + 1) * sizeof(*lr->rooms));
+		lr->rooms[lr->nrooms].joined = false;
+		err = xu_jid_parse(occ, &lr->rooms[lr->nrooms].occupant, &why);
+		if (err) {
+			xu_jid_free(me);
+			return cmd_fail(err, "invalid nickname for --room '%s': %s",
+			                listen_opts.room[i], why ? why : xu_err_str(err));
+		}
+		lr->nrooms++;
+	}
+	xu_jid_free(me);
+	return 0;
+}
+
+static void listen_rooms_free(struct listen_run *lr)
+{
+	size_t i;
+
+	for (i = 0; i < lr->nrooms; i++)
+		xu_jid_free(lr->rooms[i].occupant);
+	free(lr->rooms);
+}
+
+/* XEP-0045 §7.2.1: presence to room/nick with the MUC element; no history replay (the
+ * records are what arrives from now on), the room password when given. */
+static enum xu_err listen_join(struct xu_conn *conn, struct listen_room *r)
+{
+	struct xu_stanza *p = xu_stanza_new("presence", XU_NS_CLIENT), *x, *h;
+
+	r->joined = false;
+	x = p ? xu_stanza_add_new(p, "x", LISTEN_NS_MUC) : NULL;
+	h = x ? xu_stanza_add_new(x, "history", NULL) : NULL;
+	if (!h || xu_stanza_set_attr(p, "to", xu_jid_full(r->occupant)) ||
+	    xu_stanza_set_attr(h, "maxstanzas", "0")) {
+		xu_stanza_free(p);
+		return XU_ERR_NOMEM;
+	}
+	if (listen_opts.room_password) {
+		struct xu_stanza *pw = xu_stanza_add_new(x, "password", NULL);
+
+		if (!pw || xu_stanza_add_text(pw, listen_opts.room_password,
+		                              strlen(listen_opts.room_password))) {
+			xu_stanza_free(p);
+			return XU_ERR_NOMEM;
+		}
+	}
+	return xu_conn_send(conn, p);
+}
+
+/* The room of ours a stanza comes from (its bare JID matches), or NULL. */
+static struct listen_room *listen_room_of(struct listen_run *lr, const char *from, bool *from_self)
+{
+	struct xu_jid *j = NULL;
+	const char *why;
+	size_t i;
+
+	*from_self = false;
+	if (!lr->nrooms || !from || xu_jid_parse(from, &j, &why) != XU_OK)
+		return NULL;
+	for (i = 0; i < lr->nrooms; i++) {
+		if (xu_jid_bare_equal(j, lr->rooms[i].occupant)) {
+			*from_self = xu_jid_equal(j, lr->rooms[i].occupant);
+			xu_jid_free(j);
+			return &lr->rooms[i];
+		}
+	}
+	xu_jid_free(j);
+	return NULL;
+}
+
+static bool listen_has_status(const struct xu_stanza *st, const char *code)
+{
+	const struct xu_stanza *x = xu_stanza_child(st, "x", LISTEN_NS_MUC_USER), *c;
+
+	for (c = x ? xu_stanza_first(x) : NULL; c; c = xu_stanza_next(c))
+		if (strcmp(xu_stanza_name(c), "status") == 0 && xu_stanza_attr(c, "code") &&
+		    strcmp(xu_stanza_attr(c, "code"), code) == 0)
+			return true;
+	return false;
+}
+
+/* Our own presence in a room: joined (110), created and locked (201: accept the default
+ * configuration, XEP-0045 §10.1.2), or refused. Returns 0 or an exit code. */
+static int listen_room_presence(struct listen_room *r, struct xu_conn *conn,
+                                const struct xu_stanza *st)
+{
+	const char *type = xu_stanza_attr(st, "type");
+	const struct xu_stanza *err = xu_stanza_child(st, "error", NULL), *c;
+	char room[3100];
+
+	snprintf(room, sizeof(room), "%s", xu_jid_bare(r->occupant));
+	if (type && strcmp(type, "error") == 0) {
+		const char *cond = "undefined-condition";
+
+		for (c = err ? xu_stanza_first(err) : NULL; c; c = xu_stanza_next(c))
+			if (strcmp(xu_stanza_name(c), "text") != 0)
+				cond = xu_stanza_name(c);
+		return cmd_fail(XU_ERR_REFUSED, "cannot join %s as %s: %s%s", room,
+		                xu_jid_resource(r->occupant), cond,
+		                strcmp(cond, "conflict") == 0 ? " (nickname in use)"
+		                : strcmp(cond, "not-authorized") == 0
+		                    ? " (password required or wrong)"
+		                : strcmp(cond, "registration-required") == 0 ? " (members only)"
+		                                                             : "");
+	}
+	if (type && strcmp(type, "unavailable") == 0) {
+		r->joined = false;
+		return cmd_fail(XU_ERR_REFUSED, "left %s: removed from the room", room);
+	}
+	if (listen_has_status(st, "201")) {
+		struct xu_stanza *iq = xu_stanza_new("iq", XU_NS_CLIENT), *q, *x, *reply = NULL;
+
+		q = iq ? xu_stanza_add_new(iq, "query", LISTEN_NS_MUC_OWNER) : NULL;
+		x = q ? xu_stanza_add_new(q, "x", "jabber:x:data") : NULL;
+		if (!x || xu_stanza_set_attr(iq, "type", "set") ||
+		    xu_stanza_set_attr(iq, "to", room) || xu_stanza_set_attr(x, "type", "submit")) {
+			xu_stanza_free(iq);
+			return cmd_fail(XU_ERR_NOMEM, "out of memory");
+		}
+		if (xu_conn_iq(conn, iq, &reply) == XU_OK && xu_stanza_attr(reply, "type") &&
+		    strcmp(xu_stanza_attr(reply, "type"), "result") != 0)
+			cmd_warn("created %s but could not unlock it", room);
+		xu_stanza_free(reply);
+	}
+	if (!r->joined && listen_has_status(st, "110")) {
+		r->joined = true;
+		if (cmd_opts.verbose || cmd_opts.debug)
+			cmd_note("joined %s as %s", room, xu_jid_resource(r->occupant));
+	}
+	return 0;
+}
+
 #define LISTEN_NS_CARBONS "urn:xmpp:carbons:2"
 #define LISTEN_NS_FORWARD "urn:xmpp:forward:0"
 
@@ -497,10 +676,16 @@ static int listen_handle(struct listen_run *lr, struct xu_conn *conn, struct xu_
 {
 	struct xu_record rec;
 	const struct xu_stanza *inner;
+	struct listen_room *room;
 	enum xu_err err;
-	bool sent;
+	bool sent, self;
 	int rc;
 
+	room = listen_room_of(lr, xu_stanza_attr(st, "from"), &self);
+	if (room && self && strcmp(xu_stanza_name(st), "presence") == 0)
+		return listen_room_presence(room, conn, st);
+	if (room && self && !listen_opts.include_own)
+		return 0; /* the room echoing what we said */
 	inner = strcmp(xu_stanza_name(st), "message") == 0 ? listen_carbon(st, &sent) : NULL;
 	if (inner) {
 		if (!listen_opts.carbons || (sent && !listen_opts.include_own))
@@ -571,6 +756,8 @@ static int listen_connect(struct listen_run *lr, struct xu_conn **conn, bool fir
 	}
 	if (!err && listen_opts.carbons)
 		err = listen_enable_carbons(*conn);
+	for (size_t i = 0; !err && i < lr->nrooms; i++)
+		err = listen_join(*conn, &lr->rooms[i]);
 	if (err && first)
 		return cmd_fail(err, "%s", *conn ? xu_conn_errmsg(*conn) : xu_err_str(err));
 	if (err)
@@ -745,6 +932,13 @@ static int listen_run(void)
 		rc = listen_signals();
 	if (!rc)
 		rc = cmd_conn_setup(&lr.cc);
+	if (!rc)
+		rc = listen_rooms_init(&lr);
+	if (!rc && !listen_opts.room_password && getenv("XMPP_ROOM_PASSWORD")) {
+		/* Kept off argv and out of --exec's environment, like the account password. */
+		listen_opts.room_password = cmd_xstrdup(getenv("XMPP_ROOM_PASSWORD"));
+		unsetenv("XMPP_ROOM_PASSWORD");
+	}
 	if (rc)
 		goto out;
 	lr.connect_ms = lr.cc.opts.timeout_ms;
@@ -757,6 +951,7 @@ static int listen_run(void)
 		lr.idle_at = listen_now_ms() + (int64_t)listen_opts.idle * 1000;
 	rc = listen_loop(&lr);
 out:
+	listen_rooms_free(&lr);
 	listen_filter_free(&lr.filter);
 	cmd_conn_free(&lr.cc);
 	return rc;

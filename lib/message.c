@@ -35,8 +35,8 @@ enum xu_err xu_message_new(const struct xu_jid *to, const char *type, const char
 	*why = NULL;
 	*out = NULL;
 	if (type && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0 &&
-	    strcmp(type, "headline") != 0) {
-		*why = "message type must be chat, normal or headline";
+	    strcmp(type, "headline") != 0 && strcmp(type, "groupchat") != 0) {
+		*why = "message type must be chat, normal, headline or groupchat";
 		return XU_ERR_USAGE;
 	}
 	if (!id) {

@@ -137,7 +137,7 @@ enum xu_err xu_stanza_parse_list(const char *data, size_t len, struct xu_stanza 
 /* ---------------------------------------------------------------- messages */
 
 /* Build <message to type id><subject/><thread/><body/></message>; subject and thread may be
- * NULL; type is "chat", "normal" or "headline"; id NULL picks a random one.
+ * NULL; type is "chat", "normal", "headline" or "groupchat"; id NULL picks a random one.
  * Errors: XU_ERR_NOMEM, XU_ERR_DATA (invalid UTF-8 or characters XML cannot carry). */
 enum xu_err xu_message_new(const struct xu_jid *to, const char *type, const char *body,
                            const char *subject, const char *thread, const char *id,

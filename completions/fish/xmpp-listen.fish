@@ -38,6 +38,8 @@ complete -c xmpp-listen -s 0 -l null -d 'End records with NUL, text bodies unesc
 complete -c xmpp-listen -l from -x -d 'Only messages from JID'
 complete -c xmpp-listen -s t -l type -x -a 'chat normal headline groupchat error' -d 'Only messages of this type'
 complete -c xmpp-listen -l presence -d 'Also print presence changes'
+complete -c xmpp-listen -l room -r -f -d 'Join ROOM[/NICK] and print its messages'
+complete -c xmpp-listen -l room-password -r -f -d 'Password for the rooms joined with --room'
 complete -c xmpp-listen -l carbons -d 'Also messages to the account\'s other clients (XEP-0280)'
 complete -c xmpp-listen -l include-own -d 'With --carbons: also what other clients of the account send'
 complete -c xmpp-listen -l all -d 'Also messages without a body'
