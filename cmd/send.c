@@ -406,6 +406,10 @@ static int send_run(poptContext pc)
 		goto out;
 	}
 	rc = cmd_conn_setup(&cc);
+	/* --lines may sit idle for days: probe a silent server after --timeout seconds, so a
+	 * dead link ends the run (75) within twice that rather than at the next line. */
+	if (send_opts.lines)
+		cc.opts.keepalive_ms = cc.opts.timeout_ms;
 	if (!rc)
 		rc = cmd_connect(&cc, &conn);
 	if (rc)
