@@ -53,26 +53,19 @@ struct send_job {
 	size_t nstanzas;
 };
 
-/* One stanza per line on stdout: newlines inside text become character references. */
+/* One stanza per line on stdout, terminal-safe (newlines in text are references). */
 static int send_print(const struct xu_stanza *st)
 {
-	char *xml;
-	size_t len, i;
+	char *line;
+	size_t len;
 	enum xu_err err;
 
-	err = xu_stanza_to_xml(st, &xml, &len);
+	err = xu_stanza_to_line(st, &line, &len);
 	if (err)
 		return cmd_fail(err, "cannot serialise a stanza: %s", xu_err_str(err));
-	for (i = 0; i < len; i++) {
-		if (xml[i] == '\n')
-			fputs("&#10;", stdout);
-		else if (xml[i] == '\r')
-			fputs("&#13;", stdout);
-		else
-			putchar(xml[i]);
-	}
+	fwrite(line, 1, len, stdout);
 	putchar('\n');
-	free(xml);
+	free(line);
 	if (fflush(stdout) != 0)
 		return cmd_fail(XU_ERR_IO, "writing to stdout: %s", strerror(errno));
 	return 0;

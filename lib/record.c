@@ -182,16 +182,6 @@ static int rec_priority(const char *s)
 	return sign * v;
 }
 
-static char *rec_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
-
-	if (p)
-		memcpy(p, s, n);
-	return p;
-}
-
 /* XEP-0045 §7.2.3: a groupchat message comes from room@service/nick. A from that is no JID
  * is still shown, as the room, so that nothing the peer sent is hidden. */
 static enum xu_err rec_room_nick(struct xu_record *rec)
@@ -204,13 +194,13 @@ static enum xu_err rec_room_nick(struct xu_record *rec)
 	if (err == XU_ERR_NOMEM)
 		return err;
 	if (err) {
-		rec->room = rec_strdup(rec->from);
+		rec->room = strdup(rec->from);
 		return rec->room ? XU_OK : XU_ERR_NOMEM;
 	}
-	rec->room = rec_strdup(xu_jid_bare(jid));
+	rec->room = strdup(xu_jid_bare(jid));
 	res = xu_jid_resource(jid);
 	if (res)
-		rec->nick = rec_strdup(res);
+		rec->nick = strdup(res);
 	err = !rec->room || (res && !rec->nick) ? XU_ERR_NOMEM : XU_OK;
 	xu_jid_free(jid);
 	return err;
@@ -422,60 +412,19 @@ static enum xu_err rec_json(const struct xu_record *rec, struct xu_buf *b)
 	return err;
 }
 
-/* What must not reach a terminal raw (as escape.c): C0 controls (LF and CR included, so that
- * a record is one line), DEL, C1, bidi controls (UAX #9) and the line/paragraph separators. */
-static bool rec_xml_unsafe(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
-	       cp == 0x200F || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/*
- * The stanza as XML on one line: in text and attribute values, LF, CR and the other
- * characters above become character references, which parse back to the same tree. The
- * serialiser quotes attributes with ' (and escapes it inside), never writes a raw '<' in text
- * and only ASCII in namespace names, so three states suffice to know where we are. Element
- * and attribute names are left alone: a reference there would be no XML (of the characters
- * above only U+061C can occur in a name).
- */
+/* The stanza as XML on one line, safe for a terminal (stanza.c). */
 static enum xu_err rec_xml(const struct xu_record *rec, struct xu_buf *b)
 {
-	enum { REC_TEXT, REC_TAG, REC_VALUE } where = REC_TEXT;
-	const unsigned char *x;
-	char *xml = NULL;
-	size_t len = 0, i = 0, run = 0, n;
-	uint32_t cp;
+	char *line = NULL;
+	size_t len = 0;
 	enum xu_err err;
 
 	if (!rec->stanza)
 		return XU_ERR_USAGE;
-	err = xu_stanza_to_xml(rec->stanza, &xml, &len);
-	x = (const unsigned char *)xml;
-	while (!err && i < len) {
-		n = xu_utf8_decode(x + i, len - i, &cp);
-		if (n == 0) {
-			/* The serialiser checked every string; this would be its bug. */
-			err = XU_ERR_INTERNAL;
-			break;
-		}
-		if (where == REC_TEXT && cp == '<')
-			where = REC_TAG;
-		else if (where == REC_TAG && cp == '>')
-			where = REC_TEXT;
-		else if (cp == '\'' && where != REC_TEXT)
-			where = where == REC_TAG ? REC_VALUE : REC_TAG;
-		if (where != REC_TAG && rec_xml_unsafe(cp)) {
-			err = xu_buf_add(b, xml + run, i - run);
-			if (!err)
-				err = xu_buf_addf(b, "&#%u;", (unsigned)cp);
-			run = i + n;
-		}
-		i += n;
-	}
+	err = xu_stanza_to_line(rec->stanza, &line, &len);
 	if (!err)
-		err = xu_buf_add(b, xml + run, len - run);
-	free(xml);
+		err = xu_buf_add(b, line, len);
+	free(line);
 	return err;
 }
 

@@ -33,16 +33,6 @@ struct xu_stanza {
 	size_t text_len, text_cap;
 };
 
-static char *stanza_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
-
-	if (p)
-		memcpy(p, s, n);
-	return p;
-}
-
 /* Free a detached node and its subtree. */
 static void stanza_free_tree(struct xu_stanza *st)
 {
@@ -73,11 +63,11 @@ struct xu_stanza *xu_stanza_new(const char *name, const char *ns)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
-	st->name = stanza_strdup(name);
+	st->name = strdup(name);
 	if (!st->name)
 		goto err;
 	if (ns) {
-		st->ns = stanza_strdup(ns);
+		st->ns = strdup(ns);
 		if (!st->ns)
 			goto err;
 	}
@@ -151,8 +141,8 @@ static struct xu_stanza *stanza_copy_tree(const struct xu_stanza *st, const char
 			goto err;
 		cp->cap_attrs = st->n_attrs;
 		for (i = 0; i < st->n_attrs; i++) {
-			cp->attrs[i].name = stanza_strdup(st->attrs[i].name);
-			cp->attrs[i].value = stanza_strdup(st->attrs[i].value);
+			cp->attrs[i].name = strdup(st->attrs[i].name);
+			cp->attrs[i].value = strdup(st->attrs[i].value);
 			cp->n_attrs++;
 			if (!cp->attrs[i].name || !cp->attrs[i].value)
 				goto err;
@@ -232,7 +222,7 @@ static char *stanza_attr_name(const char *name)
 	char *p;
 
 	if (strncmp(name, xml_clark, n) != 0)
-		return stanza_strdup(name);
+		return strdup(name);
 	p = malloc(strlen(name + n) + 5);
 	if (!p)
 		return NULL;
@@ -253,7 +243,7 @@ enum xu_err xu_stanza_set_attr(struct xu_stanza *st, const char *name, const cha
 	if (!n)
 		return XU_ERR_NOMEM;
 	if (value) {
-		v = stanza_strdup(value);
+		v = strdup(value);
 		if (!v) {
 			free(n);
 			return XU_ERR_NOMEM;
@@ -697,6 +687,66 @@ enum xu_err xu_stanza_to_xml(const struct xu_stanza *st, char **out, size_t *len
 	err = xu_stanza_write(st, XU_NS_CLIENT, &b);
 	if (!err)
 		err = xu_buf_take(&b, out, len);
+	xu_buf_free(&b);
+	return err;
+}
+
+/* What must not reach a terminal raw (as in escape.c): C0 controls (LF and CR included, so that
+ * a record is one line), DEL, C1, bidi controls (UAX #9) and the line/paragraph separators. */
+static bool stanza_line_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
+	       cp == 0x200F || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * The stanza as XML on one line: in text and attribute values, LF, CR and the other
+ * characters above become character references, which parse back to the same tree. The
+ * serialiser quotes attributes with ' (and escapes it inside), never writes a raw '<' in text
+ * and only ASCII in namespace names, so three states suffice to know where we are. Element
+ * and attribute names are left alone: a reference there would be no XML (of the characters
+ * above only U+061C can occur in a name).
+ */
+enum xu_err xu_stanza_to_line(const struct xu_stanza *st, char **out, size_t *outlen)
+{
+	struct xu_buf b;
+	enum { LINE_TEXT, LINE_TAG, LINE_VALUE } where = LINE_TEXT;
+	const unsigned char *x;
+	char *xml = NULL;
+	size_t len = 0, i = 0, run = 0, n;
+	uint32_t cp;
+	enum xu_err err;
+
+	xu_buf_init(&b, 0);
+	err = xu_stanza_to_xml(st, &xml, &len);
+	x = (const unsigned char *)xml;
+	while (!err && i < len) {
+		n = xu_utf8_decode(x + i, len - i, &cp);
+		if (n == 0) {
+			/* The serialiser checked every string; this would be its bug. */
+			err = XU_ERR_INTERNAL;
+			break;
+		}
+		if (where == LINE_TEXT && cp == '<')
+			where = LINE_TAG;
+		else if (where == LINE_TAG && cp == '>')
+			where = LINE_TEXT;
+		else if (cp == '\'' && where != LINE_TEXT)
+			where = where == LINE_TAG ? LINE_VALUE : LINE_TAG;
+		if (where != LINE_TAG && stanza_line_unsafe(cp)) {
+			err = xu_buf_add(&b, xml + run, i - run);
+			if (!err)
+				err = xu_buf_addf(&b, "&#%u;", (unsigned)cp);
+			run = i + n;
+		}
+		i += n;
+	}
+	if (!err)
+		err = xu_buf_add(&b, xml + run, len - run);
+	free(xml);
+	if (!err)
+		err = xu_buf_take(&b, out, outlen);
 	xu_buf_free(&b);
 	return err;
 }

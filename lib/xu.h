@@ -126,6 +126,11 @@ const char *xu_stanza_child_text(const struct xu_stanza *st, const char *name, c
  * characters XML cannot carry, or bad names). */
 enum xu_err xu_stanza_to_xml(const struct xu_stanza *st, char **out, size_t *len);
 
+/* The same on one line, safe to print: in text and attribute values LF, CR, the other C0
+ * controls, DEL, C1, bidi controls and U+2028/9 become character references, which parse
+ * back to the same tree. Errors: as xu_stanza_to_xml. */
+enum xu_err xu_stanza_to_line(const struct xu_stanza *st, char **out, size_t *len);
+
 /*
  * Parse a sequence of top-level stanzas (e.g. the input of `xmpp-send --xml`) under the same
  * restricted-XML rules and limits as a stream. On success *out is a malloc'ed array of *n
