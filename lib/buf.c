@@ -53,6 +53,13 @@ enum xu_err xu_buf_add(struct xu_buf *b, const void *p, size_t n)
 	return XU_OK;
 }
 
+enum xu_err xu_buf_reserve(struct xu_buf *b, size_t n)
+{
+	if (n > SIZE_MAX - b->len - 1)
+		return XU_ERR_NOMEM;
+	return buf_grow(b, b->len + n);
+}
+
 enum xu_err xu_buf_adds(struct xu_buf *b, const char *s)
 {
 	return xu_buf_add(b, s, strlen(s));

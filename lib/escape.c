@@ -4,76 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Output under construction: sized for the common case, grown by doubling. */
-struct esc_out {
-	char *p;
-	size_t len;
-	size_t cap;
-};
-
 static const char esc_hex_lower[] = "0123456789abcdef";
 static const char esc_hex_upper[] = "0123456789ABCDEF";
 
 /* The longest single escape is "\u{10FFFF}" (10 bytes) or LF plus the indent (5 bytes). */
 #define ESC_MAX_ONE 16
 
-static enum xu_err esc_reserve(struct esc_out *o, size_t n)
+/* Most text needs no escape at all: start a little above the input size. */
+static enum xu_err esc_init(struct xu_buf *o, size_t len)
 {
-	size_t need, cap;
-	char *p;
-
-	if (n > SIZE_MAX - o->len - 1)
-		return XU_ERR_NOMEM;
-	need = o->len + n + 1;
-	if (need <= o->cap)
-		return XU_OK;
-	cap = o->cap;
-	while (cap < need) {
-		if (cap > SIZE_MAX / 2)
-			return XU_ERR_NOMEM;
-		cap *= 2;
-	}
-	p = realloc(o->p, cap);
-	if (!p)
-		return XU_ERR_NOMEM;
-	o->p = p;
-	o->cap = cap;
-	return XU_OK;
-}
-
-static enum xu_err esc_init(struct esc_out *o, size_t len)
-{
-	/* Most text needs no escape at all: start a little above the input size. */
-	size_t cap = len < SIZE_MAX / 2 ? len + len / 8 + 64 : SIZE_MAX / 2;
-
-	o->len = 0;
-	o->cap = cap;
-	o->p = malloc(cap);
-	return o->p ? XU_OK : XU_ERR_NOMEM;
-}
-
-static enum xu_err esc_copy(struct esc_out *o, const unsigned char *s, size_t n)
-{
-	enum xu_err err;
-
-	if (n == 0)
-		return XU_OK;
-	err = esc_reserve(o, n);
-	if (err)
-		return err;
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	return XU_OK;
+	xu_buf_init(o, 0);
+	return xu_buf_reserve(o, len < SIZE_MAX / 2 ? len + len / 8 + 64 : SIZE_MAX / 2);
 }
 
 /* The caller has reserved ESC_MAX_ONE bytes. */
-static void esc_put(struct esc_out *o, const char *s, size_t n)
+static void esc_put(struct xu_buf *o, const char *s, size_t n)
 {
-	memcpy(o->p + o->len, s, n);
+	memcpy(o->data + o->len, s, n);
 	o->len += n;
 }
 
-static void esc_put_xhh(struct esc_out *o, unsigned char b)
+static void esc_put_xhh(struct xu_buf *o, unsigned char b)
 {
 	char t[4] = {'\\', 'x', esc_hex_lower[b >> 4], esc_hex_lower[b & 0xF]};
 
@@ -81,7 +32,7 @@ static void esc_put_xhh(struct esc_out *o, unsigned char b)
 }
 
 /* \u{XXXX}: upper-case, as few digits as the code point needs (the vectors' form). */
-static void esc_put_ubrace(struct esc_out *o, uint32_t cp)
+static void esc_put_ubrace(struct xu_buf *o, uint32_t cp)
 {
 	char t[12];
 	size_t n = 0;
@@ -99,7 +50,7 @@ static void esc_put_ubrace(struct esc_out *o, uint32_t cp)
 }
 
 /* JSON \uXXXX, lower-case; only ever called for code points in the BMP. */
-static void esc_put_json_u(struct esc_out *o, uint32_t cp)
+static void esc_put_json_u(struct xu_buf *o, uint32_t cp)
 {
 	char t[6] = {'\\',
 	             'u',
@@ -157,9 +108,9 @@ static bool esc_invisible(uint32_t cp)
 	       (cp >= 0x1D173 && cp <= 0x1D17A);
 }
 
-static enum xu_err esc_control(struct esc_out *o, unsigned char c, enum xu_esc_mode mode)
+static enum xu_err esc_control(struct xu_buf *o, unsigned char c, enum xu_esc_mode mode)
 {
-	enum xu_err err = esc_reserve(o, ESC_MAX_ONE);
+	enum xu_err err = xu_buf_reserve(o, ESC_MAX_ONE);
 
 	if (err)
 		return err;
@@ -193,7 +144,7 @@ static enum xu_err esc_control(struct esc_out *o, unsigned char c, enum xu_esc_m
 enum xu_err xu_escape(const char *in, size_t len, enum xu_esc_mode mode, char **out)
 {
 	const unsigned char *s = (const unsigned char *)in;
-	struct esc_out o;
+	struct xu_buf o;
 	size_t i = 0, run = 0;
 	enum xu_err err;
 
@@ -222,9 +173,9 @@ enum xu_err xu_escape(const char *in, size_t len, enum xu_esc_mode mode, char **
 		} else {
 			l = 1;
 		}
-		err = esc_copy(&o, s + run, i - run);
+		err = xu_buf_add(&o, s + run, i - run);
 		if (!err)
-			err = esc_reserve(&o, ESC_MAX_ONE);
+			err = xu_buf_reserve(&o, ESC_MAX_ONE);
 		if (err)
 			goto err;
 		if (c < 0x80)
@@ -238,21 +189,19 @@ enum xu_err xu_escape(const char *in, size_t len, enum xu_esc_mode mode, char **
 		i += l ? l : 1;
 		run = i;
 	}
-	err = esc_copy(&o, s + run, i - run);
+	err = xu_buf_add(&o, s + run, i - run);
 	if (err)
 		goto err;
-	o.p[o.len] = '\0';
-	*out = o.p;
-	return XU_OK;
+	return xu_buf_take(&o, out, NULL);
 err:
-	free(o.p);
+	xu_buf_free(&o);
 	return err;
 }
 
 enum xu_err xu_json_escape(const char *in, size_t len, char **out)
 {
 	const unsigned char *s = (const unsigned char *)in;
-	struct esc_out o;
+	struct xu_buf o;
 	size_t i = 0, run = 0;
 	enum xu_err err;
 
@@ -280,9 +229,9 @@ enum xu_err xu_json_escape(const char *in, size_t len, char **out)
 				continue;
 			}
 		}
-		err = esc_copy(&o, s + run, i - run);
+		err = xu_buf_add(&o, s + run, i - run);
 		if (!err)
-			err = esc_reserve(&o, ESC_MAX_ONE);
+			err = xu_buf_reserve(&o, ESC_MAX_ONE);
 		if (err)
 			goto err;
 		if (l == 0) {
@@ -310,13 +259,11 @@ enum xu_err xu_json_escape(const char *in, size_t len, char **out)
 		i += l;
 		run = i;
 	}
-	err = esc_copy(&o, s + run, i - run);
+	err = xu_buf_add(&o, s + run, i - run);
 	if (err)
 		goto err;
-	o.p[o.len] = '\0';
-	*out = o.p;
-	return XU_OK;
+	return xu_buf_take(&o, out, NULL);
 err:
-	free(o.p);
+	xu_buf_free(&o);
 	return err;
 }

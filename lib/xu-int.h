@@ -20,6 +20,9 @@ void xu_buf_init(struct xu_buf *b, size_t max);
 /* Errors: XU_ERR_NOMEM, XU_ERR_PROTO when the cap would be exceeded. */
 enum xu_err xu_buf_add(struct xu_buf *b, const void *p, size_t n);
 enum xu_err xu_buf_adds(struct xu_buf *b, const char *s);
+/* Make room for n more bytes (and the NUL) so they can be written at data + len directly.
+ * Errors: XU_ERR_NOMEM, XU_ERR_PROTO (cap). */
+enum xu_err xu_buf_reserve(struct xu_buf *b, size_t n);
 enum xu_err xu_buf_addf(struct xu_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes. */
