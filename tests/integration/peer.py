@@ -23,11 +23,9 @@ A received message is {"from", "to", "type", "id", "body", "subject", "thread", 
 Unanswered requests to us get slixmpp's own error answers; nothing else is done for them.
 """
 
-import argparse
 import asyncio
 import json
 import os
-import ssl
 import sys
 import time
 
@@ -35,6 +33,9 @@ import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 from slixmpp.xmlstream.matcher.base import MatcherBase
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import slixclient  # noqa: E402
 
 NS = "{jabber:client}"
 NS_STANZAS = "{urn:ietf:params:xml:ns:xmpp-stanzas}"
@@ -46,12 +47,6 @@ class MatchIqAnswer(MatcherBase):
     def match(self, xml):
         return xml.xml.tag == NS + "iq" and xml.xml.get("type") in ("result", "error")
 
-
-def child_text(xml, name):
-    el = xml.find(NS + name)
-    if el is None:
-        return None
-    return el.text or ""
 
 
 class Peer(slixmpp.ClientXMPP):
@@ -75,7 +70,6 @@ class Peer(slixmpp.ClientXMPP):
         self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
         self.add_event_handler("ssl_invalid_chain", lambda e: self.fail("certificate rejected: %s" % e))
         self.add_event_handler("disconnected", self.on_disconnected)
-        self.add_event_handler("connected", lambda _e: setattr(self, "default_domain", args.server_name))
 
     def fail(self, why):
         if self.failed is None:
@@ -101,9 +95,9 @@ class Peer(slixmpp.ClientXMPP):
             "to": xml.get("to"),
             "type": xml.get("type", "normal"),
             "id": xml.get("id"),
-            "body": child_text(xml, "body"),
-            "subject": child_text(xml, "subject"),
-            "thread": child_text(xml, "thread"),
+            "body": slixclient.child_text(xml, "body"),
+            "subject": slixclient.child_text(xml, "subject"),
+            "thread": slixclient.child_text(xml, "thread"),
             "error": None,
             "xml": str(msg),
         }
@@ -219,30 +213,12 @@ class Peer(slixmpp.ClientXMPP):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--jid", required=True)
-    p.add_argument("--password-env", required=True)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--ca", required=True)
-    p.add_argument("--server-name", default=None)
+    p = slixclient.arg_parser()
     p.add_argument("--priority", type=int, default=0)
-    args = p.parse_args()
-    if args.server_name is None:
-        args.server_name = slixmpp.JID(args.jid).domain
-    password = os.environ.get(args.password_env)
+    args, password = slixclient.parse(p, 'peer')
     if password is None:
-        print("peer: $%s is not set" % args.password_env, file=sys.stderr)
         return 2
-    xmpp = Peer(args, password)
-    xmpp.register_plugin("xep_0199")
-    xmpp.ca_certs = args.ca
-    xmpp.ssl_context = ssl.create_default_context()
-    xmpp.ssl_context.check_hostname = True
-    xmpp.ssl_context.verify_mode = ssl.CERT_REQUIRED
-    xmpp.connect(address=(args.host, args.port), force_starttls=True)
-    xmpp.loop.run_forever()
-    return 1 if xmpp.failed else 0
+    return slixclient.run(Peer(args, password), args)
 
 
 if __name__ == "__main__":

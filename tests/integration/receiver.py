@@ -12,25 +12,20 @@ Control on stdin, one command per line:
   quit         disconnect and exit (also on end of stdin, so we never outlive the harness)
 """
 
-import argparse
 import json
 import os
-import ssl
 import sys
 
 import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import slixclient  # noqa: E402
+
 NS = "{jabber:client}"
 BARRIER_BODY = "xu-harness-barrier:"
 
-
-def child_text(xml, name):
-    el = xml.find(NS + name)
-    if el is None:
-        return None
-    return el.text or ""
 
 
 class Receiver(slixmpp.ClientXMPP):
@@ -117,7 +112,7 @@ class Receiver(slixmpp.ClientXMPP):
 
     def on_message(self, msg):
         xml = msg.xml
-        body = child_text(xml, "body")
+        body = slixclient.child_text(xml, "body")
         if body is not None and body.startswith(BARRIER_BODY) and str(msg["from"]) == self.boundjid.full:
             self.write({"barrier": body[len(BARRIER_BODY):]})
             return
@@ -125,9 +120,9 @@ class Receiver(slixmpp.ClientXMPP):
             "from": xml.get("from"),
             "to": xml.get("to"),
             "type": xml.get("type", "normal"),
-            "subject": child_text(xml, "subject"),
+            "subject": slixclient.child_text(xml, "subject"),
             "body": body,
-            "thread": child_text(xml, "thread"),
+            "thread": slixclient.child_text(xml, "thread"),
             "id": xml.get("id"),
         }
         err = xml.find(NS + "error")
@@ -137,38 +132,14 @@ class Receiver(slixmpp.ClientXMPP):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--jid", required=True)
-    p.add_argument("--password-env", required=True)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--ca", required=True)
-    p.add_argument("--server-name", default=None, help="name the certificate must carry")
+    p = slixclient.arg_parser()
     p.add_argument("--out", required=True)
     p.add_argument("--ready-file", required=True)
     p.add_argument("--priority", type=int, default=0)
-    args = p.parse_args()
-    if args.server_name is None:
-        args.server_name = slixmpp.JID(args.jid).domain
-    password = os.environ.get(args.password_env)
+    args, password = slixclient.parse(p, 'receiver')
     if password is None:
-        print("receiver: $%s is not set" % args.password_env, file=sys.stderr)
         return 2
-
-    xmpp = Receiver(args, password)
-    xmpp.register_plugin("xep_0199")
-    xmpp.ca_certs = args.ca
-    xmpp.ssl_context = ssl.create_default_context()
-    xmpp.ssl_context.check_hostname = True
-    xmpp.ssl_context.verify_mode = ssl.CERT_REQUIRED
-    # slixmpp leaves default_domain empty for an IP address, which would skip the name check;
-    # set it once the TCP connection stands (earlier it would make slixmpp resolve the name).
-    xmpp.add_event_handler("connected", lambda _e: setattr(xmpp, "default_domain", args.server_name))
-    xmpp.connect(address=(args.host, args.port), force_starttls=True)
-    xmpp.loop.run_forever()
-    if xmpp.failed:
-        return 1
-    return 0
+    return slixclient.run(Receiver(args, password), args)
 
 
 if __name__ == "__main__":

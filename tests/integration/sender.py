@@ -8,16 +8,17 @@ while routing, so every error for our messages has arrived before the ping's ans
 {"id", "from", "type": "error", "condition", "error_type"}. Exit 0 when all that worked.
 """
 
-import argparse
 import asyncio
 import json
 import os
-import ssl
 import sys
 
 import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import slixclient  # noqa: E402
 
 NS = "{jabber:client}"
 NS_STANZAS = "{urn:ietf:params:xml:ns:xmpp-stanzas}"
@@ -35,7 +36,6 @@ class Sender(slixmpp.ClientXMPP):
         self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
         self.add_event_handler("ssl_invalid_chain", lambda e: self.fail("certificate rejected: %s" % e))
         self.add_event_handler("disconnected", lambda _e: self.loop.stop())
-        self.add_event_handler("connected", lambda _e: setattr(self, "default_domain", args.server_name))
 
     def fail(self, why):
         if self.failed is None:
@@ -97,29 +97,13 @@ class Sender(slixmpp.ClientXMPP):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--jid", required=True)
-    p.add_argument("--password-env", required=True)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--ca", required=True)
-    p.add_argument("--server-name", default=None)
+    p = slixclient.arg_parser()
     p.add_argument("--msg", action="append", default=[], help="JSON: to, body, type, subject, thread, id")
     p.add_argument("--grace", type=float, default=0.0)
-    args = p.parse_args()
-    if args.server_name is None:
-        args.server_name = slixmpp.JID(args.jid).domain
-    password = os.environ.get(args.password_env)
+    args, password = slixclient.parse(p, 'sender')
     if password is None:
-        print("sender: $%s is not set" % args.password_env, file=sys.stderr)
         return 2
-    xmpp = Sender(args, password)
-    xmpp.register_plugin("xep_0199")
-    xmpp.ca_certs = args.ca
-    xmpp.ssl_context = ssl.create_default_context()
-    xmpp.connect(address=(args.host, args.port), force_starttls=True)
-    xmpp.loop.run_forever()
-    return 1 if xmpp.failed else 0
+    return slixclient.run(Sender(args, password), args)
 
 
 if __name__ == "__main__":

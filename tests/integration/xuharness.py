@@ -720,14 +720,30 @@ class Prosody:
         return command_env(self.home, extra=extra,
                            password=self.passwords[user] if (password and user in self.passwords) else None)
 
-    def send_argv(self, args, user="alice", direct_tls=False, conn=True):
-        argv = [send_path()]
+    def command_argv(self, path, args, user="alice", direct_tls=False, conn=True):
+        """argv for one of our commands against this server (conn=False: only args)."""
+        argv = [path]
         if conn:
             argv += ["--jid", self.jid(user), "--host", self.host, "--cafile", self.ca,
                      "--port", str(self.tls_port if direct_tls else self.port)]
             if direct_tls:
                 argv.append("--direct-tls")
         return _wrapped(argv + list(args))
+
+    def _run_command(self, argv, env, stdin, timeout, user, password):
+        return run_cmd(argv, env=self.env(env, user=user, password=password), stdin=stdin, timeout=timeout)
+
+    def _popen_command(self, argv, env, user, password, default_stdin, **kw):
+        kw.setdefault("stdin", default_stdin)
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
+        p = subprocess.Popen(argv, env=self.env(env, user=user, password=password), cwd=SRC_DIR,
+                             preexec_fn=_child_setup(False, signal.SIGKILL), **kw)
+        self.run.at_cleanup(lambda: stop_process(p, 2))
+        return p
+
+    def send_argv(self, args, user="alice", direct_tls=False, conn=True):
+        return self.command_argv(send_path(), args, user=user, direct_tls=direct_tls, conn=conn)
 
     def run_send(self, args, env=None, stdin=None, timeout=60, user="alice", direct_tls=False, conn=True,
                  password=True):
@@ -736,19 +752,13 @@ class Prosody:
         The password goes through $XMPP_PASSWORD only (password=False leaves it out); env adds
         or overrides variables (a value of None removes one).
         """
-        return run_cmd(self.send_argv(args, user=user, direct_tls=direct_tls, conn=conn),
-                       env=self.env(env, user=user, password=password), stdin=stdin, timeout=timeout)
+        return self._run_command(self.send_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                                 env, stdin, timeout, user, password)
 
     def popen_send(self, args, env=None, user="alice", direct_tls=False, conn=True, password=True, **kw):
         """xmpp-send as a running process (stdin/stdout/stderr pipes unless given), stopped at cleanup."""
-        kw.setdefault("stdin", subprocess.PIPE)
-        kw.setdefault("stdout", subprocess.PIPE)
-        kw.setdefault("stderr", subprocess.PIPE)
-        p = subprocess.Popen(self.send_argv(args, user=user, direct_tls=direct_tls, conn=conn),
-                             env=self.env(env, user=user, password=password), cwd=SRC_DIR,
-                             preexec_fn=_child_setup(False, signal.SIGKILL), **kw)
-        self.run.at_cleanup(lambda: stop_process(p, 2))
-        return p
+        return self._popen_command(self.send_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                                   env, user, password, subprocess.PIPE, **kw)
 
     # -- independent clients
 
@@ -795,30 +805,18 @@ class Prosody:
     # -- xmpp-listen
 
     def listen_argv(self, args, user="alice", direct_tls=False, conn=True):
-        argv = [listen_path()]
-        if conn:
-            argv += ["--jid", self.jid(user), "--host", self.host, "--cafile", self.ca,
-                     "--port", str(self.tls_port if direct_tls else self.port)]
-            if direct_tls:
-                argv.append("--direct-tls")
-        return _wrapped(argv + list(args))
+        return self.command_argv(listen_path(), args, user=user, direct_tls=direct_tls, conn=conn)
 
     def run_listen(self, args, env=None, stdin=None, timeout=60, user="alice", direct_tls=False, conn=True,
                    password=True):
         """Run xmpp-listen to its end (give it --count, --timeout or --idle). (rc, stdout, stderr)."""
-        return run_cmd(self.listen_argv(args, user=user, direct_tls=direct_tls, conn=conn),
-                       env=self.env(env, user=user, password=password), stdin=stdin, timeout=timeout)
+        return self._run_command(self.listen_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                                 env, stdin, timeout, user, password)
 
     def popen_listen(self, args, env=None, user="alice", direct_tls=False, conn=True, password=True, **kw):
         """xmpp-listen as a running process (stdin from /dev/null, stdout/stderr pipes unless given)."""
-        kw.setdefault("stdin", subprocess.DEVNULL)
-        kw.setdefault("stdout", subprocess.PIPE)
-        kw.setdefault("stderr", subprocess.PIPE)
-        p = subprocess.Popen(self.listen_argv(args, user=user, direct_tls=direct_tls, conn=conn),
-                             env=self.env(env, user=user, password=password), cwd=SRC_DIR,
-                             preexec_fn=_child_setup(False, signal.SIGKILL), **kw)
-        self.run.at_cleanup(lambda: stop_process(p, 2))
-        return p
+        return self._popen_command(self.listen_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                                   env, user, password, subprocess.DEVNULL, **kw)
 
     def listener(self, args, user="alice", resource=None, sep=b"\n", **kw):
         """xmpp-listen -r RESOURCE ARGS as a Listener (records split on sep). The default resource
