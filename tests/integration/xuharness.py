@@ -880,6 +880,23 @@ def run_send(args, env=None, stdin=None, timeout=60, home=None):
 # slixmpp receiver
 
 
+def _stop_client(proc, quit_line):
+    """Ask a slixmpp client process to quit on its stdin; kill it if it does not within 3 s."""
+    if proc.poll() is None:
+        try:
+            proc.stdin.write(quit_line)
+            proc.stdin.close()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+        try:
+            proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            stop_process(proc, 2)
+    else:
+        with contextlib.suppress(Exception):
+            proc.stdin.close()
+
+
 class Receiver:
     """bob's independent client: a slixmpp process writing each received message as JSON."""
 
@@ -989,21 +1006,8 @@ class Receiver:
         return got
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.write(b"quit\n")
-                self.proc.stdin.close()
-            except (BrokenPipeError, ValueError, OSError):
-                pass
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                stop_process(self.proc, 2)
-        else:
-            with contextlib.suppress(Exception):
-                self.proc.stdin.close()
+        if self.proc is not None:
+            _stop_client(self.proc, b"quit\n")
         if self in self.server._receivers:
             self.server._receivers.remove(self)
 
@@ -1183,18 +1187,8 @@ class Peer:
         return self._cmd({"op": "strays"}, 5)["iqs"]
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.write(b'{"op": "quit"}\n')
-                self.proc.stdin.close()
-            except (BrokenPipeError, ValueError, OSError):
-                pass
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                stop_process(self.proc, 2)
+        if self.proc is not None:
+            _stop_client(self.proc, b'{"op": "quit"}\n')
         if self in self.server._receivers:
             self.server._receivers.remove(self)
 
