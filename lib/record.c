@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REC_NS_DELAY "urn:xmpp:delay"
 #define REC_MS_PER_DAY INT64_C(86400000)
 
 /* The span a four-digit year can print: 0000-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z. */
@@ -242,7 +241,7 @@ enum xu_err xu_record_from_stanza(const struct xu_stanza *st, int64_t arrival_ms
 
 	/* XEP-0203 §3: only the first delay counts; a stamp we cannot read is no delay at all,
 	 * rather than a guess. */
-	delay = xu_stanza_child(st, "delay", REC_NS_DELAY);
+	delay = xu_stanza_child(st, "delay", XU_NS_DELAY);
 	stamp = delay ? xu_stanza_attr(delay, "stamp") : NULL;
 	if (stamp && rec_parse_stamp(stamp, &ms, &frac)) {
 		rec->delayed = true;

@@ -148,6 +148,42 @@ enum xu_err xu_message_new(const struct xu_jid *to, const char *type, const char
                            const char *subject, const char *thread, const char *id,
                            struct xu_stanza **out, const char **why);
 
+/* ---------------------------------------------------------------- the message archive */
+
+#define XU_NS_MAM "urn:xmpp:mam:2"
+#define XU_NS_RSM "http://jabber.org/protocol/rsm"
+#define XU_NS_SID "urn:xmpp:sid:0"
+#define XU_NS_FORWARD "urn:xmpp:forward:0"
+#define XU_NS_DELAY "urn:xmpp:delay"
+
+/* One page of an XEP-0313 query of the account's archive, paged with XEP-0059 RSM. */
+struct xu_mam_page {
+	const char *queryid; /* names the results (required) */
+	const char *after;   /* archive id: only what came after it, or NULL */
+	const char *start;   /* XEP-0082 time: only what came at or after it, or NULL */
+	bool newest;         /* the newest `max` items only */
+	unsigned max;        /* page size (0: 50); the server may send fewer */
+};
+
+/* The <iq type='set'/> for one page (no id yet). Errors: XU_ERR_NOMEM. */
+enum xu_err xu_mam_query(const struct xu_mam_page *page, struct xu_stanza **iq);
+
+/* When `msg` is a result of query `queryid` from the archive of `me` (from absent or our own
+ * bare JID: anything else is ignored as forged), *item is a copy of the archived message with
+ * the archive's XEP-0203 delay attached and *id its archive id (borrowed from msg); else both
+ * NULL. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_mam_result(const struct xu_stanza *msg, const char *queryid, const struct xu_jid *me,
+                          struct xu_stanza **item, const char **id);
+
+/* The end of a page, from the query's answer: whether the archive has nothing more, and the
+ * last id of the page (borrowed; NULL for an empty page). Errors: XU_ERR_REFUSED (an error
+ * answer: its condition in why, e.g. "item-not-found"), XU_ERR_PROTO (no <fin/>). */
+enum xu_err xu_mam_fin(const struct xu_stanza *reply, bool *complete, const char **last, char *why,
+                       size_t whylen);
+
+/* XEP-0359: the <stanza-id/> that `by` (compared as a bare JID) put on msg, or NULL. */
+const char *xu_stanza_id_by(const struct xu_stanza *msg, const struct xu_jid *by);
+
 /* ---------------------------------------------------------------- records (received stanzas) */
 
 /* What a received message or presence says, for printing; strings borrowed from the stanza

@@ -1,5 +1,6 @@
 /* fuzz_record.c: libFuzzer target for received-stanza records (XEP-0203/0082 stamps, RFC 6121
- * fields) in text, JSON (RFC 8259) and one-line XML, with and without -0. */
+ * fields) in text, JSON (RFC 8259) and one-line XML, with and without -0; and what the archive
+ * sends (XEP-0313 results and <fin/>, XEP-0359 stanza ids), whose messages become records too. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -237,17 +238,48 @@ static int64_t fuzz_arrival(const uint8_t **data, size_t *size)
 	return neg ? -(int64_t)v : (int64_t)v;
 }
 
+/* The archive's side: a result of query "q" for the account becomes a message record like any;
+ * a page end and stanza ids come back well-formed or not at all. */
+static void fuzz_archive(const struct xu_stanza *st, const struct xu_jid *me, int64_t arrival)
+{
+	struct xu_stanza *item = NULL;
+	const char *id = NULL, *last = NULL, *sid;
+	bool complete;
+	char why[64];
+	enum xu_err err;
+
+	err = xu_mam_result(st, "q", me, &item, &id);
+	fuzz_check(err == XU_OK || err == XU_ERR_NOMEM);
+	fuzz_check(!item == !id);
+	if (item) {
+		fuzz_check(*id && strcmp(xu_stanza_name(item), "message") == 0 &&
+		           strcmp(xu_stanza_ns(item), XU_NS_CLIENT) == 0);
+		fuzz_record(item, arrival);
+		xu_stanza_free(item);
+	}
+	err = xu_mam_fin(st, &complete, &last, why, sizeof(why));
+	fuzz_check(err == XU_OK || err == XU_ERR_REFUSED || err == XU_ERR_PROTO);
+	fuzz_check(err == XU_OK || (!complete && !last && why[0]));
+	fuzz_check(!last || *last);
+	sid = xu_stanza_id_by(st, me);
+	fuzz_check(!sid || *sid);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct xu_jid *me;
 	struct xu_stanza **list = NULL;
 	const char *why = NULL;
 	int64_t arrival = fuzz_arrival(&data, &size);
 	size_t n = 0, i;
 
+	if (!me && xu_jid_parse("juliet@capulet.lit/balcony", &me, &why) != XU_OK)
+		abort();
 	if (xu_stanza_parse_list((const char *)data, size, &list, &n, &why) != XU_OK)
 		return 0;
 	for (i = 0; i < n; i++) {
 		fuzz_record(list[i], arrival);
+		fuzz_archive(list[i], me, arrival);
 		xu_stanza_free(list[i]);
 	}
 	free(list);

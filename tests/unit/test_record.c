@@ -30,15 +30,11 @@ static const char *const tr_pres_keys[] = {"kind",   "timestamp", "delayed", "fr
 /* The one stanza of xml, parsed as the stream parser would. */
 static struct xu_stanza *tr_parse(const char *xml)
 {
-	struct xu_stanza **list = NULL, *st;
 	const char *why = NULL;
-	size_t n = 0;
+	struct xu_stanza *st = tu_stanza_one(xml, &why);
 
-	if (xu_stanza_parse_list(xml, strlen(xml), &list, &n, &why) != XU_OK)
+	if (!st)
 		fail_msg("cannot parse %s: %s", xml, why ? why : "?");
-	assert_int_equal(n, 1);
-	st = list[0];
-	free(list);
 	return st;
 }
 

@@ -708,3 +708,22 @@ const char *tu_json_escape_problem(const char *in, size_t len, const char *out)
 	free(quoted);
 	return why;
 }
+
+struct xu_stanza *tu_stanza_one(const char *xml, const char **why)
+{
+	struct xu_stanza **list = NULL, *st = NULL;
+	size_t n = 0, i;
+
+	*why = NULL;
+	if (xu_stanza_parse_list(xml, strlen(xml), &list, &n, why) != XU_OK)
+		return NULL;
+	if (n == 1)
+		st = list[0];
+	else
+		for (i = 0; i < n; i++)
+			xu_stanza_free(list[i]);
+	if (n != 1)
+		*why = "not exactly one stanza";
+	free(list);
+	return st;
+}

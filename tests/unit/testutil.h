@@ -77,6 +77,8 @@ bool tu_json_long(const struct tu_json *o, const char *key, long *v);
 
 /* Equal through the public API: name, namespace, attributes in order, text, children. */
 bool tu_stanza_equal(const struct xu_stanza *a, const struct xu_stanza *b);
+/* The one stanza xml holds, parsed as xmpp-send --xml input is; NULL (and *why) otherwise. */
+struct xu_stanza *tu_stanza_one(const char *xml, const char **why);
 /* A stream header (version 1.0, xml:lang en, jabber:client): what tu_stanza_reparse feeds first. */
 #define TU_STREAM_HDR                                                                              \
 	"<?xml version='1.0'?><stream:stream to='example.test' version='1.0' xml:lang='en' "       \
