@@ -4,9 +4,13 @@
  * usage: xmpp-listen [OPTIONS]
  * Records: text (one escaped line), JSON Lines or one-line XML; --exec runs a command per
  * record (fields in XMPP_* variables, body on stdin), --reply sends its output back.
- * RFC 6120, RFC 6121 §4-5, XEP-0030, XEP-0092, XEP-0115, XEP-0184, XEP-0199, XEP-0203.
+ * --state FILE: after a restart, what the account's archive got meanwhile comes first
+ * (XEP-0313), and lost connections resume their session (XEP-0198) where the server allows.
+ * RFC 6120, RFC 6121 §4-5, XEP-0030, XEP-0092, XEP-0115, XEP-0184, XEP-0198, XEP-0199,
+ * XEP-0203, XEP-0313, XEP-0359.
  */
 #include "common.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +30,12 @@
 #define LISTEN_BACKOFF_MAX_S 60
 /* Silence after which the server is probed, so a dead link is noticed within minutes. */
 #define LISTEN_KEEPALIVE_MS (60u * 1000)
+/* Archive page size we ask for (servers may cap it lower: Prosody's default is 50). */
+#define LISTEN_MAM_PAGE 100
+/* What handling a record returns besides 0 and exit codes: --count reached (the record was
+ * handled), or a record abandoned half-way because the run is ending (it was not). */
+#define LISTEN_DONE (-1)
+#define LISTEN_ABANDONED (-2)
 
 static struct {
 	char *format;
@@ -46,6 +56,7 @@ static struct {
 	int include_own;
 	const char **room;
 	char *room_password;
+	char *state;
 } listen_opts;
 
 static struct poptOption listen_table[] = {
@@ -81,6 +92,8 @@ static struct poptOption listen_table[] = {
      "also see messages to the account's other clients (XEP-0280)", NULL},
     {"include-own", 0, POPT_ARG_NONE, &listen_opts.include_own, 0,
      "with --carbons: also messages the account's other clients sent", NULL},
+    {"state", 0, POPT_ARG_STRING, &listen_opts.state, CMD_STR,
+     "checkpoint in FILE; at start, first what the archive got since (XEP-0313)", "FILE"},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, cmd_common_table, 0, "Connection options:", NULL},
     POPT_TABLEEND,
 };
@@ -94,8 +107,9 @@ static void listen_on_signal(int sig)
 	int saved = errno;
 	char c = (char)sig;
 
-	if (sig == SIGINT || sig == SIGTERM)
-		listen_stop = 1;
+	/* The first stop signal lets a running --exec command finish; a second one stops it. */
+	if ((sig == SIGINT || sig == SIGTERM) && listen_stop < 2)
+		listen_stop++;
 	if (write(listen_sigpipe[1], &c, 1) < 0) {
 		/* full pipe: a wake-up is already pending */
 	}
@@ -287,6 +301,8 @@ static void listen_setenv(const char *name, const char *value)
 /* In the child: the record's fields in the environment, then the command. */
 static void listen_child(const struct xu_record *rec, int in_fd, int out_fd)
 {
+	/* Its own process group, so that a second stop signal reaches whatever it started. */
+	setpgid(0, 0);
 	dup2(in_fd, STDIN_FILENO);
 	if (out_fd >= 0)
 		dup2(out_fd, STDOUT_FILENO);
@@ -318,6 +334,7 @@ struct listen_exec {
 	size_t reply_len;
 	int status;
 	bool exited;
+	bool stopped; /* we sent it SIGTERM: the run is ending */
 };
 
 /* One poll round while the command runs: feed its stdin, read its stdout, keep the XMPP
@@ -447,10 +464,22 @@ static int listen_exec(struct xu_conn *conn, const struct xu_record *rec, unsign
 	}
 	if (listen_opts.reply)
 		x.reply = cmd_xmalloc(LISTEN_REPLY_MAX + 1);
-	while (!x.exited || x.out_fd >= 0)
+	while (!x.exited || x.out_fd >= 0) {
 		listen_exec_step(&x, conn);
+		if (listen_stop >= 2 && !x.stopped) {
+			kill(-x.pid, SIGTERM);
+			x.stopped = true;
+		}
+	}
 	if (x.in_fd >= 0)
 		close(x.in_fd);
+	if (x.stopped) {
+		cmd_note(
+		    "--exec stopped for message %s: it will be handled again at the next start",
+		    rec->id ? rec->id : "(no id)");
+		free(x.reply);
+		return LISTEN_ABANDONED;
+	}
 	if (WIFEXITED(x.status) && WEXITSTATUS(x.status) != 0)
 		cmd_note("--exec exited with %d for message %s", WEXITSTATUS(x.status),
 		         rec->id ? rec->id : "(no id)");
@@ -483,10 +512,14 @@ struct listen_run {
 	int64_t idle_at; /* --idle, 0: none */
 	long records;
 	unsigned connect_ms;
+	struct cmd_state state; /* --state */
+	char *queryid;          /* the archive query running, NULL: none */
+	bool catching_up;       /* live messages wait in `deferred` until the archive is read */
+	bool catchup_pending;   /* a catch-up was cut short: run it again on the next session */
+	struct xu_stanza **deferred;
+	size_t ndeferred;
 };
 
-/* One received stanza: filter, record, print or run. Returns 0, an exit code, or -1 when
- * --count is reached. */
 #define LISTEN_NS_MUC "http://jabber.org/protocol/muc"
 #define LISTEN_NS_MUC_USER "http://jabber.org/protocol/muc#user"
 #define LISTEN_NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
@@ -651,7 +684,6 @@ static int listen_room_presence(struct listen_room *r, struct xu_conn *conn,
 }
 
 #define LISTEN_NS_CARBONS "urn:xmpp:carbons:2"
-#define LISTEN_NS_FORWARD "urn:xmpp:forward:0"
 
 /* XEP-0280 §6-7: the message a carbon carries (borrowed), NULL when st is no carbon. *sent is
  * true for a copy of what another client of ours sent. The library has already dropped
@@ -668,47 +700,313 @@ static const struct xu_stanza *listen_carbon(const struct xu_stanza *st, bool *s
 	}
 	if (!c)
 		return NULL;
-	fwd = xu_stanza_child(c, "forwarded", LISTEN_NS_FORWARD);
+	fwd = xu_stanza_child(c, "forwarded", XU_NS_FORWARD);
 	return fwd ? xu_stanza_child(fwd, "message", XU_NS_CLIENT) : NULL;
 }
 
-static int listen_handle(struct listen_run *lr, struct xu_conn *conn, struct xu_stanza *st)
+/* A message or presence that passed the routing: filter, record, print or run; then move the
+ * checkpoint past it when it is in the account's archive (`aid`, else NULL). Returns 0, an
+ * exit code, LISTEN_DONE or LISTEN_ABANDONED. */
+static int listen_emit(struct listen_run *lr, struct xu_conn *conn, const struct xu_stanza *st,
+                       const char *aid)
 {
 	struct xu_record rec;
-	const struct xu_stanza *inner;
-	struct listen_room *room;
+	bool want = listen_wanted(&lr->filter, st);
 	enum xu_err err;
+	int rc = 0;
+
+	if (!want && !(aid && listen_opts.state))
+		return 0;
+	err = xu_record_from_stanza(st, listen_wall_ms(), &rec);
+	if (err)
+		return err == XU_ERR_NOMEM ? cmd_fail(err, "out of memory") : 0;
+	if (want)
+		rc = listen_opts.exec ? listen_exec(conn, &rec, lr->connect_ms)
+		                      : listen_print(&rec, lr->fmt);
+	/* Handled: after --exec returned (whatever its status, which is logged) or once on
+	 * stdout. A crash before this point repeats the message at the next start. */
+	if (!rc && aid && listen_opts.state)
+		cmd_state_set(&lr->state, aid, rec.timestamp);
+	xu_record_clear(&rec);
+	if (rc || !want)
+		return rc;
+	lr->records++;
+	if (listen_opts.count > 0 && lr->records >= listen_opts.count)
+		return LISTEN_DONE;
+	return 0;
+}
+
+static bool listen_is_account(const struct xu_conn *conn, const char *jid)
+{
+	struct xu_jid *j = NULL;
+	const char *why;
+	bool own;
+
+	if (!jid || xu_jid_parse(jid, &j, &why) != XU_OK)
+		return false;
+	own = xu_jid_bare_equal(j, xu_conn_jid(conn));
+	xu_jid_free(j);
+	return own;
+}
+
+/* A live stanza. Returns as listen_emit. */
+static int listen_handle(struct listen_run *lr, struct xu_conn *conn, struct xu_stanza *st)
+{
+	const struct xu_stanza *inner;
+	const char *aid = NULL;
+	struct listen_room *room;
 	bool sent, self;
-	int rc;
 
 	room = listen_room_of(lr, xu_stanza_attr(st, "from"), &self);
 	if (room && self && strcmp(xu_stanza_name(st), "presence") == 0)
 		return listen_room_presence(room, conn, st);
 	if (room && self && !listen_opts.include_own)
 		return 0; /* the room echoing what we said */
+	if (strcmp(xu_stanza_name(st), "message") == 0)
+		aid = xu_stanza_id_by(st, xu_conn_jid(conn));
 	inner = strcmp(xu_stanza_name(st), "message") == 0 ? listen_carbon(st, &sent) : NULL;
 	if (inner) {
+		if (!aid)
+			aid = xu_stanza_id_by(inner, xu_conn_jid(conn));
 		if (!listen_opts.carbons || (sent && !listen_opts.include_own))
-			return 0;
+			inner = NULL;           /* not shown, but the checkpoint moves past it */
 		st = (struct xu_stanza *)inner; /* only read from here on */
 	} else if (xu_stanza_child(st, "sent", LISTEN_NS_CARBONS) ||
 	           xu_stanza_child(st, "received", LISTEN_NS_CARBONS)) {
-		return 0; /* a carbon without a message: nothing to show */
+		st = NULL; /* a carbon without a message: nothing to show */
 	}
-	if (!listen_wanted(&lr->filter, st))
+	if (!st) {
+		if (aid && listen_opts.state)
+			cmd_state_set(&lr->state, aid, NULL);
 		return 0;
-	err = xu_record_from_stanza(st, listen_wall_ms(), &rec);
+	}
+	return listen_emit(lr, conn, st, aid);
+}
+
+/* ---------------------------------------------------------------- the archive (--state) */
+
+/* A message from the archive (a copy carrying the archive's delay). What the account itself
+ * sent shows only with --include-own, like carbons; the checkpoint moves past it anyway. */
+static int listen_archived(struct listen_run *lr, struct xu_conn *conn, const struct xu_stanza *m,
+                           const char *aid)
+{
+	if (listen_is_account(conn, xu_stanza_attr(m, "from")) && !listen_opts.include_own) {
+		cmd_state_set(&lr->state, aid, NULL);
+		return 0;
+	}
+	return listen_emit(lr, conn, m, aid);
+}
+
+/* Take what arrived during an archive query: its results in order; live messages wait until
+ * the archive is read (they are newer); the rest is handled now. */
+static int listen_drain_query(struct listen_run *lr, struct xu_conn *conn)
+{
+	struct xu_stanza *st, *item;
+	const char *aid;
+	int rc = 0;
+
+	while (!rc && xu_conn_next(conn, &st) == XU_OK && st) {
+		if (xu_mam_result(st, lr->queryid, xu_conn_jid(conn), &item, &aid) != XU_OK) {
+			rc = cmd_fail(XU_ERR_NOMEM, "out of memory");
+		} else if (item) {
+			/* The first query of a run only finds where the archive ends. */
+			rc = lr->catching_up ? listen_archived(lr, conn, item, aid) : 0;
+			xu_stanza_free(item);
+		} else if (lr->catching_up && strcmp(xu_stanza_name(st), "message") == 0) {
+			lr->deferred =
+			    cmd_xrealloc(lr->deferred, (lr->ndeferred + 1) * sizeof(*lr->deferred));
+			lr->deferred[lr->ndeferred++] = st;
+			st = NULL;
+		} else {
+			rc = listen_handle(lr, conn, st);
+		}
+		xu_stanza_free(st);
+		if (rc == 0 || rc == LISTEN_DONE)
+			xu_conn_handled(conn);
+	}
+	return rc;
+}
+
+/* The live messages held back during a complete catch-up. One the account's archive holds was
+ * also among the results: the last page was asked for after it arrived (the server handles
+ * one stream in order), so only the others are new. After an incomplete catch-up, all. */
+static int listen_undefer(struct listen_run *lr, struct xu_conn *conn, bool complete)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < lr->ndeferred; i++) {
+		struct xu_stanza *st = lr->deferred[i];
+
+		if (!rc && (!complete || !xu_stanza_id_by(st, xu_conn_jid(conn))))
+			rc = listen_handle(lr, conn, st);
+		xu_stanza_free(st);
+	}
+	free(lr->deferred);
+	lr->deferred = NULL;
+	lr->ndeferred = 0;
+	return rc;
+}
+
+/* XEP-0082 time now, for a checkpoint that has no message yet. */
+static void listen_utc_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void listen_new_queryid(struct listen_run *lr)
+{
+	unsigned char r[6];
+	char id[16];
+
+	gnutls_rnd(GNUTLS_RND_NONCE, r, sizeof(r));
+	snprintf(id, sizeof(id), "xl%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
+	free(lr->queryid);
+	lr->queryid = cmd_xstrdup(id);
+}
+
+/* One archive page: results handled as they are drained. Returns as listen_emit; *cerr gets
+ * a connection error, *reply the query's answer. */
+static int listen_query(struct listen_run *lr, struct xu_conn *conn, const struct xu_mam_page *page,
+                        struct xu_stanza **reply, enum xu_err *cerr)
+{
+	struct xu_stanza *iq = NULL;
+	enum xu_err err;
+
+	*reply = NULL;
+	err = xu_mam_query(page, &iq);
 	if (err)
-		return err == XU_ERR_NOMEM ? cmd_fail(err, "out of memory") : 0;
-	rc = listen_opts.exec ? listen_exec(conn, &rec, lr->connect_ms)
-	                      : listen_print(&rec, lr->fmt);
-	xu_record_clear(&rec);
-	if (rc)
+		return cmd_fail(err, "out of memory");
+	err = xu_conn_iq(conn, iq, reply);
+	if (err) {
+		*cerr = err;
+		return 0;
+	}
+	return listen_drain_query(lr, conn);
+}
+
+static enum xu_err listen_presence(struct xu_conn *conn)
+{
+	struct xu_stanza *pres = NULL;
+	const char *why = NULL;
+	enum xu_err err;
+
+	err = xu_presence_new(listen_opts.show, listen_opts.status, listen_opts.priority, &pres,
+	                      &why);
+	if (!err)
+		err = xu_conn_send(conn, pres);
+	return err;
+}
+
+/* First run with --state: the checkpoint starts where the archive ends now. */
+static int listen_baseline(struct listen_run *lr, struct xu_conn *conn, enum xu_err *cerr)
+{
+	struct xu_mam_page page = {NULL, NULL, NULL, true, 1};
+	struct xu_stanza *reply = NULL;
+	const char *last = NULL;
+	bool complete;
+	char why[128], now[32];
+	int rc;
+
+	listen_new_queryid(lr);
+	page.queryid = lr->queryid;
+	rc = listen_query(lr, conn, &page, &reply, cerr);
+	if (!rc && !*cerr) {
+		listen_utc_now(now);
+		if (xu_mam_fin(reply, &complete, &last, why, sizeof(why)) != XU_OK)
+			cmd_warn("the server has no usable message archive (%s): --state cannot "
+			         "catch up after a restart",
+			         why);
+		else if (!lr->state.id || last)
+			cmd_state_set(&lr->state, last, now);
+	}
+	xu_stanza_free(reply);
+	free(lr->queryid);
+	lr->queryid = NULL;
+	return rc;
+}
+
+/* XEP-0313 catch-up from the checkpoint, page by page (XEP-0059 RSM). The first page goes out
+ * before our presence, so the server leaves offline storage alone (the archive has it all);
+ * then presence, then pages until the archive says complete: that covers what arrived in
+ * between. Live messages meanwhile wait in `deferred`. Returns as listen_emit. */
+static int listen_catchup(struct listen_run *lr, struct xu_conn *conn, enum xu_err *cerr)
+{
+	struct xu_mam_page page;
+	struct xu_stanza *reply = NULL;
+	char *after = lr->state.id ? cmd_xstrdup(lr->state.id) : NULL, why[128];
+	const char *last;
+	bool complete = false, presence = false, by_time = false;
+	enum xu_err err;
+	int rc = 0;
+
+	lr->catchup_pending = true;
+	lr->catching_up = true;
+	listen_new_queryid(lr);
+	for (;;) {
+		memset(&page, 0, sizeof(page));
+		page.queryid = lr->queryid;
+		page.max = LISTEN_MAM_PAGE;
+		page.after = after;
+		page.start = after ? NULL : lr->state.time;
+		rc = listen_query(lr, conn, &page, &reply, cerr);
+		if (rc || *cerr)
+			break;
+		err = xu_mam_fin(reply, &complete, &last, why, sizeof(why));
+		if (err == XU_ERR_REFUSED && strcmp(why, "item-not-found") == 0 && after &&
+		    lr->state.time && !by_time) {
+			cmd_warn(
+			    "the archive no longer has the checkpoint's message: catching up from "
+			    "%s",
+			    lr->state.time);
+			free(after);
+			after = NULL;
+			by_time = true;
+		} else if (err) {
+			cmd_warn("cannot catch up from the archive (%s): messages that came while "
+			         "xmpp-listen was away may be missing",
+			         why);
+			complete = false;
+			lr->catchup_pending = false; /* retrying would fail the same way */
+			break;
+		} else if (last) {
+			free(after);
+			after = cmd_xstrdup(last);
+		}
+		xu_stanza_free(reply);
+		reply = NULL;
+		if (!presence && !err) {
+			*cerr = listen_presence(conn);
+			if (*cerr)
+				break;
+			presence = true;
+			continue;
+		}
+		if (!err && (complete || !last))
+			break;
+	}
+	xu_stanza_free(reply);
+	free(after);
+	free(lr->queryid);
+	lr->queryid = NULL;
+	lr->catching_up = false;
+	if (!rc && !*cerr && !presence)
+		*cerr = listen_presence(conn);
+	if (rc || *cerr) {
+		/* Cut short: live messages it held are in the archive and come again with the next
+		 * catch-up (lr->catchup_pending). */
+		for (size_t i = 0; i < lr->ndeferred; i++)
+			xu_stanza_free(lr->deferred[i]);
+		lr->ndeferred = 0;
 		return rc;
-	lr->records++;
-	if (listen_opts.count > 0 && lr->records >= listen_opts.count)
-		return -1;
-	return 0;
+	}
+	if (complete)
+		lr->catchup_pending = false;
+	return listen_undefer(lr, conn, complete);
 }
 
 /* XEP-0280 §4: ask the server for carbons. A refusal is a warning: messages to this client
@@ -732,36 +1030,49 @@ static enum xu_err listen_enable_carbons(struct xu_conn *conn)
 	return err;
 }
 
-static int listen_connect(struct listen_run *lr, struct xu_conn **conn, bool first)
+/* Connect (resuming the session of *conn, the lost connection, where the server allows), then
+ * for a new session: catch up from the archive (--state) with our presence in the middle, or
+ * just presence; carbons; rooms. Returns 0, an exit code (message printed), or as
+ * listen_emit; a connection error goes to *cerr (the failed connection stays in
+ * *conn, to resume from next time). */
+static int listen_connect(struct listen_run *lr, struct xu_conn **conn, enum xu_err *cerr)
 {
-	struct xu_stanza *pres;
-	const char *why = NULL;
+	struct xu_conn *old = *conn;
 	enum xu_err err;
+	int rc = 0;
 
-	lr->filter.self = NULL;
-	xu_conn_free(*conn);
+	*cerr = XU_OK;
 	*conn = NULL;
 	lr->cc.opts.timeout_ms = lr->connect_ms;
 	err = xu_conn_new(&lr->cc.opts, conn);
 	if (!err)
+		err = xu_conn_resume_from(*conn, old);
+	xu_conn_free(old);
+	if (!err)
 		err = xu_conn_open(*conn);
-	if (!err) {
-		err = xu_presence_new(listen_opts.show, listen_opts.status, listen_opts.priority,
-		                      &pres, &why);
-		if (err)
-			return cmd_fail(err, "%s", why ? why : xu_err_str(err));
-		err = xu_conn_send(*conn, pres);
-		if (!err)
-			err = xu_conn_flush(*conn);
+	if (!err && xu_conn_resumed(*conn)) {
+		if (cmd_opts.verbose)
+			cmd_note("resumed the session as %s", xu_jid_full(xu_conn_jid(*conn)));
+		if (lr->catchup_pending)
+			rc = listen_catchup(lr, *conn, &err);
+		*cerr = err;
+		return rc;
 	}
-	if (!err && listen_opts.carbons)
+	if (!err && listen_opts.state && (lr->state.id || lr->state.time))
+		rc = listen_catchup(lr, *conn, &err);
+	else if (!err)
+		err = listen_presence(*conn);
+	if (!rc && !err)
+		err = xu_conn_flush(*conn);
+	if (!rc && !err && listen_opts.state && !lr->state.id && !lr->state.time)
+		rc = listen_baseline(lr, *conn, &err);
+	if (!rc && !err && listen_opts.carbons)
 		err = listen_enable_carbons(*conn);
-	for (size_t i = 0; !err && i < lr->nrooms; i++)
+	for (size_t i = 0; !rc && !err && i < lr->nrooms; i++)
 		err = listen_join(*conn, &lr->rooms[i]);
-	if (err && first)
-		return cmd_fail(err, "%s", *conn ? xu_conn_errmsg(*conn) : xu_err_str(err));
-	if (err)
-		return -(int)err;
+	*cerr = err;
+	if (rc || err)
+		return rc;
 	lr->filter.self = xu_jid_full(xu_conn_jid(*conn));
 	if (cmd_opts.verbose)
 		fprintf(stderr, "%s: listening as %s\n", cmd_prog, xu_jid_full(xu_conn_jid(*conn)));
@@ -809,90 +1120,108 @@ static int64_t listen_backoff_ms(unsigned attempt)
 	return base * 3 / 4 + (int64_t)(r % (uint32_t)(base / 2 + 1));
 }
 
+/* After a failed connection attempt: fatal errors end the run (exit code), the rest retry
+ * after a backoff. Returns 0 to go on. */
+static int listen_retry(struct listen_run *lr, struct xu_conn *conn, enum xu_err err, bool first,
+                        unsigned *attempt, int64_t *retry_at)
+{
+	const char *msg = conn ? xu_conn_errmsg(conn) : xu_err_str(err);
+
+	if (first || listen_fatal(err))
+		return cmd_fail(err, "%s", msg);
+	*retry_at = listen_now_ms() + listen_backoff_ms((*attempt)++);
+	/* One warning per loss: the retries only with -v. */
+	if (*attempt == 1)
+		cmd_warn("connection lost: %s; reconnecting in %.1f s", msg,
+		         (double)(*retry_at - listen_now_ms()) / 1000.0);
+	else if (cmd_opts.verbose)
+		cmd_note("reconnecting failed: %s", msg);
+	return 0;
+}
+
+/* Handle every stanza the connection holds. Also before each poll(): blocking helpers (a
+ * flush, an IQ) leave what arrived meanwhile queued, and poll() would not wake up for it. */
+static int listen_drain(struct listen_run *lr, struct xu_conn *conn)
+{
+	struct xu_stanza *st;
+	int rc = 0;
+
+	while (!rc && xu_conn_next(conn, &st) == XU_OK && st) {
+		if (lr->idle_at)
+			lr->idle_at = listen_now_ms() + (int64_t)listen_opts.idle * 1000;
+		rc = listen_handle(lr, conn, st);
+		xu_stanza_free(st);
+		if (rc == 0 || rc == LISTEN_DONE)
+			xu_conn_handled(conn);
+	}
+	return rc;
+}
+
 static int listen_loop(struct listen_run *lr)
 {
 	struct xu_conn *conn = NULL;
-	struct xu_stanza *st;
 	unsigned attempt = 0;
 	int64_t retry_at = 0;
+	bool up = false; /* conn is open (else it is the lost one, kept to resume from) */
+	enum xu_err err;
 	int rc;
 
-	rc = listen_connect(lr, &conn, true);
+	rc = listen_connect(lr, &conn, &err);
+	if (!rc && err)
+		rc = listen_retry(lr, conn, err, true, &attempt, &retry_at);
+	up = !rc;
 	while (!rc && !listen_stop) {
 		struct pollfd p[2] = {{listen_sigpipe[0], POLLIN, 0}, {-1, 0, 0}};
-		enum xu_err err = XU_OK;
 		int64_t now = listen_now_ms();
 
 		if (lr->end_at && now >= lr->end_at)
 			break;
 		if (lr->idle_at && now >= lr->idle_at)
 			break;
-		if (!conn && retry_at && now >= retry_at) {
-			rc = listen_connect(lr, &conn, false);
-			if (rc < 0) {
-				err = (enum xu_err) - rc;
-				rc = 0;
-				if (listen_fatal(err)) {
-					rc =
-					    cmd_fail(err, "%s",
-					             conn ? xu_conn_errmsg(conn) : xu_err_str(err));
-					break;
-				}
-				/* One warning per loss: the retries only with -v. */
-				if (cmd_opts.verbose)
-					cmd_note("reconnecting failed: %s",
-					         conn ? xu_conn_errmsg(conn) : xu_err_str(err));
-				xu_conn_free(conn);
-				conn = NULL;
-				retry_at = listen_now_ms() + listen_backoff_ms(++attempt);
+		if (!up && now >= retry_at) {
+			rc = listen_connect(lr, &conn, &err);
+			if (rc)
+				break;
+			if (err) {
+				rc = listen_retry(lr, conn, err, false, &attempt, &retry_at);
 				continue;
 			}
+			up = true;
 			attempt = 0;
-			retry_at = 0;
 		}
-		if (conn) {
+		if (up) {
+			rc = listen_drain(lr, conn);
+			if (rc)
+				break;
 			p[1].fd = xu_conn_fd(conn);
 			p[1].events = xu_conn_events(conn);
 		}
 		if (poll(p, 2,
-		         listen_wait_ms(lr, conn ? xu_conn_timeout_ms(conn) : -1,
-		                        conn ? 0 : retry_at)) < 0 &&
+		         listen_wait_ms(lr, up ? xu_conn_timeout_ms(conn) : -1,
+		                        up ? 0 : retry_at)) < 0 &&
 		    errno != EINTR) {
 			rc = cmd_fail(XU_ERR_IO, "poll: %s", strerror(errno));
 			break;
 		}
 		if (p[0].revents)
 			listen_drain_signals();
-		if (!conn)
+		if (!up)
 			continue;
 		err = xu_conn_dispatch(conn, p[1].revents);
-		while (!rc && xu_conn_next(conn, &st) == XU_OK && st) {
-			if (lr->idle_at)
-				lr->idle_at = listen_now_ms() + (int64_t)listen_opts.idle * 1000;
-			rc = listen_handle(lr, conn, st);
-			xu_stanza_free(st);
-		}
+		rc = listen_drain(lr, conn);
 		if (rc)
 			break;
 		if (err) {
-			if (listen_fatal(err)) {
-				rc = cmd_fail(err, "%s", xu_conn_errmsg(conn));
-				break;
-			}
-			retry_at = listen_now_ms() + listen_backoff_ms(attempt++);
-			cmd_warn("connection lost: %s; reconnecting in %.1f s",
-			         xu_conn_errmsg(conn),
-			         (double)(retry_at - listen_now_ms()) / 1000.0);
 			lr->filter.self = NULL;
-			xu_conn_free(conn);
-			conn = NULL;
+			up = false;
+			rc = listen_retry(lr, conn, err, false, &attempt, &retry_at);
 		}
 	}
-	if (conn) {
+	if (conn && up) {
 		xu_conn_set_timeout(conn, lr->connect_ms);
 		xu_conn_close(conn);
-		xu_conn_free(conn);
 	}
+	xu_conn_free(conn);
 	return rc < 0 ? 0 : rc;
 }
 
@@ -945,6 +1274,20 @@ static int listen_run(void)
 	lr.cc.opts.keepalive_ms = LISTEN_KEEPALIVE_MS;
 	lr.cc.opts.queue_stanzas = true;
 	lr.cc.opts.answer_receipts = true;
+	lr.cc.opts.resumable = true;
+	if (listen_opts.state) {
+		struct xu_jid *me = NULL;
+		const char *why = NULL;
+		enum xu_err err = xu_jid_parse(lr.cc.opts.jid, &me, &why);
+
+		if (err)
+			rc = cmd_fail(err, "invalid account JID: %s", why ? why : xu_err_str(err));
+		else
+			rc = cmd_state_load(&lr.state, listen_opts.state, xu_jid_bare(me));
+		xu_jid_free(me);
+		if (rc)
+			goto out;
+	}
 	if (listen_opts.timeout)
 		lr.end_at = listen_now_ms() + (int64_t)listen_opts.timeout * 1000;
 	if (listen_opts.idle)
@@ -952,6 +1295,7 @@ static int listen_run(void)
 	rc = listen_loop(&lr);
 out:
 	listen_rooms_free(&lr);
+	cmd_state_free(&lr.state);
 	listen_filter_free(&lr.filter);
 	cmd_conn_free(&lr.cc);
 	return rc;

@@ -234,18 +234,12 @@ static enum xu_err config_section(struct config_parse *p, const char *s, size_t 
 			                   cfg->acct[i].name, cfg->acct_line[i]);
 	}
 	if (cfg->n == cfg->cap) {
-		size_t cap = cfg->cap ? cfg->cap * 2 : 4;
-		struct xu_account *na = realloc(cfg->acct, cap * sizeof(*na));
-		size_t *nl;
+		/* Two arrays of one capacity: the second grows from a copy of the count. */
+		size_t cap = cfg->cap;
 
-		if (!na)
+		if (xu_array_room((void **)&cfg->acct_line, &cap, cfg->n, sizeof(size_t), 4) ||
+		    xu_array_room((void **)&cfg->acct, &cfg->cap, cfg->n, sizeof(*cfg->acct), 4))
 			return XU_ERR_NOMEM;
-		cfg->acct = na;
-		nl = realloc(cfg->acct_line, cap * sizeof(*nl));
-		if (!nl)
-			return XU_ERR_NOMEM;
-		cfg->acct_line = nl;
-		cfg->cap = cap;
 	}
 	a = &cfg->acct[cfg->n];
 	memset(a, 0, sizeof(*a));

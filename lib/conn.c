@@ -19,6 +19,7 @@ enum conn_state {
 	CONN_STREAM,   /* our header is out; waiting for the server's header and features */
 	CONN_STARTTLS, /* waiting for <proceed/> */
 	CONN_SASL,     /* waiting for a challenge or the outcome */
+	CONN_RESUME,   /* XEP-0198 <resume/> in flight */
 	CONN_BIND,     /* bind, session and SM enable in flight */
 	CONN_READY,
 	CONN_CLOSING, /* our </stream:stream> is out */
@@ -48,6 +49,13 @@ struct conn_track {
 #define CONN_CAN_READ(c) ((c)->qlen < CONN_QUEUE_MAX || (c)->blocking)
 #define XU_NS_RECEIPTS "urn:xmpp:receipts"
 #define XU_NS_CARBONS "urn:xmpp:carbons:2"
+
+/* A counted stanza we sent, kept (on resumable streams) until the server acknowledges it, so
+ * that a resumed session can send it again (XEP-0198 §5). */
+struct conn_unacked {
+	uint64_t seq;
+	char *xml;
+};
 
 /* A received stanza waiting for xu_conn_next, with its place in the stream. */
 struct conn_queued {
@@ -97,6 +105,12 @@ struct xu_conn {
 	struct xu_jid *bound;
 	bool sm_requested;
 	bool sm_enabled;
+	bool resumable;             /* ask for a resumable session */
+	char *sm_id;                /* the server's resumption id (enabled resume='true') */
+	char *resume_id;            /* the session to resume instead of binding */
+	uint32_t resume_h;          /* what we handled of that session's stanzas */
+	struct xu_stanza *features; /* kept while resuming, to bind if resumption fails */
+	bool resumed;
 	size_t max_out; /* XEP-0478: what the server accepts, 0 unknown */
 
 	/* confirmation */
@@ -110,6 +124,9 @@ struct xu_conn {
 	struct conn_track *track;
 	size_t ntrack;
 	size_t track_cap;
+	struct conn_unacked *unacked; /* resumable streams: copies until acknowledged */
+	size_t nunacked;
+	size_t unacked_cap;
 	unsigned refused;
 	char refusal[512];
 	bool server_closed;
@@ -127,7 +144,9 @@ struct xu_conn {
 	bool blocking;              /* inside conn_wait */
 	char *iq_wait_id;           /* xu_conn_iq waits for the answer to this */
 	struct xu_stanza *iq_reply; /* and keeps it here */
-	bool ack_stale; /* our last <a/> left out stanzas the caller has not taken yet */
+	bool ack_stale; /* our last <a/> left out stanzas the caller has not handled yet */
+	bool holding;   /* the caller holds the stanza numbered held_n (not handled yet) */
+	uint64_t held_n;
 };
 
 /* ---------------------------------------------------------------- errors and logging */
@@ -264,6 +283,60 @@ static enum xu_err conn_write(struct xu_conn *c, const struct xu_stanza *st)
 	return XU_OK;
 }
 
+static enum xu_err conn_track_add(struct xu_conn *c, const struct xu_stanza *st);
+
+/* Keep a copy of a counted stanza until the server acknowledges it (resumable streams). */
+static enum xu_err conn_keep_unacked(struct xu_conn *c, const char *xml, size_t len)
+{
+	struct conn_unacked *u;
+
+	if (xu_array_room((void **)&c->unacked, &c->unacked_cap, c->nunacked, sizeof(*u), 16))
+		return XU_ERR_NOMEM;
+	u = &c->unacked[c->nunacked];
+	u->seq = c->seq;
+	u->xml = strndup(xml, len);
+	if (!u->xml)
+		return XU_ERR_NOMEM;
+	c->nunacked++;
+	return XU_OK;
+}
+
+static void conn_drop_unacked(struct xu_conn *c, uint64_t upto)
+{
+	size_t drop = 0, i;
+
+	while (drop < c->nunacked && c->unacked[drop].seq <= upto)
+		drop++;
+	for (i = 0; i < drop; i++)
+		free(c->unacked[i].xml);
+	memmove(c->unacked, c->unacked + drop, (c->nunacked - drop) * sizeof(*c->unacked));
+	c->nunacked -= drop;
+}
+
+/* Write a stanza the server counts in its h (XEP-0198 §4): number it and, on a resumable
+ * stream, keep a copy until acknowledged. Stanzas of xu_conn_send (`tracked`) are numbered
+ * even without stream management, for the ping that confirms them. */
+static enum xu_err conn_write_counted(struct xu_conn *c, const struct xu_stanza *st, bool tracked)
+{
+	size_t before = c->out.len;
+	enum xu_err err = XU_OK;
+
+	if (!tracked && !c->sm_enabled)
+		return conn_write(c, st);
+	c->seq++;
+	if (tracked)
+		err = conn_track_add(c, st);
+	if (!err)
+		err = conn_write(c, st);
+	else
+		err = conn_fail(c, err, "out of memory");
+	if (!err && c->sm_id && conn_keep_unacked(c, c->out.data + before, c->out.len - before))
+		err = conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	if (err)
+		c->seq--;
+	return err;
+}
+
 static enum xu_err conn_send_header(struct xu_conn *c)
 {
 	char hdr[1200];
@@ -312,15 +385,8 @@ static enum xu_err conn_track_add(struct xu_conn *c, const struct xu_stanza *st)
 	const char *id = xu_stanza_attr(st, "id"), *to = xu_stanza_attr(st, "to");
 
 	conn_track_drop_old(c);
-	if (c->ntrack == c->track_cap) {
-		size_t cap = c->track_cap ? c->track_cap * 2 : 64;
-
-		t = realloc(c->track, cap * sizeof(*t));
-		if (!t)
-			return XU_ERR_NOMEM;
-		c->track = t;
-		c->track_cap = cap;
-	}
+	if (xu_array_room((void **)&c->track, &c->track_cap, c->ntrack, sizeof(*t), 64))
+		return XU_ERR_NOMEM;
 	t = &c->track[c->ntrack];
 	t->id = id ? strdup(id) : NULL;
 	t->to = strdup(to ? to : xu_jid_domain(c->jid));
@@ -404,6 +470,7 @@ static enum xu_err conn_handle_ack(struct xu_conn *c, const struct xu_stanza *a)
 		                 "server acknowledged %llu stanzas but we sent %llu", h,
 		                 (unsigned long long)c->seq);
 	c->confirmed = c->seq - unacked;
+	conn_drop_unacked(c, c->confirmed);
 	return XU_OK;
 }
 
@@ -522,8 +589,10 @@ static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features
 	if (xu_stanza_child(features, "sm", XU_NS_SM)) {
 		struct xu_stanza *en = xu_stanza_new("enable", XU_NS_SM);
 
-		if (!en)
+		if (!en || (c->resumable && xu_stanza_set_attr(en, "resume", "true"))) {
+			xu_stanza_free(en);
 			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+		}
 		err = conn_write(c, en);
 		xu_stanza_free(en);
 		if (err)
@@ -562,6 +631,79 @@ static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *
 	return err;
 }
 
+/* The session we tried to resume is gone: what it had not acknowledged is lost with it (the
+ * server bounces or stores it), and numbering starts again on a new session. */
+static void conn_resume_forget(struct xu_conn *c, const char *why)
+{
+	size_t i;
+
+	conn_log(c, XU_LOG_INFO, "cannot resume the session (%s): starting a new one", why);
+	free(c->resume_id);
+	c->resume_id = NULL;
+	xu_jid_free(c->bound);
+	c->bound = NULL;
+	c->seq = c->confirmed = c->sm_in = 0;
+	conn_drop_unacked(c, UINT64_MAX);
+	for (i = 0; i < c->ntrack; i++) {
+		free(c->track[i].id);
+		free(c->track[i].to);
+	}
+	c->ntrack = 0;
+}
+
+/* XEP-0198 §5: after authentication, ask for the old session instead of binding. */
+static enum xu_err conn_resume(struct xu_conn *c, const struct xu_stanza *f)
+{
+	struct xu_stanza *r;
+	char h[16];
+	enum xu_err err;
+
+	if (!xu_stanza_child(f, "sm", XU_NS_SM)) {
+		conn_resume_forget(c, "the server no longer offers stream management");
+		return conn_bind(c, f);
+	}
+	snprintf(h, sizeof(h), "%u", (unsigned)c->resume_h);
+	c->features = xu_stanza_copy(f);
+	r = xu_stanza_new("resume", XU_NS_SM);
+	if (!c->features || !r || xu_stanza_set_attr(r, "h", h) ||
+	    xu_stanza_set_attr(r, "previd", c->resume_id)) {
+		xu_stanza_free(r);
+		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	}
+	err = conn_write(c, r);
+	xu_stanza_free(r);
+	conn_log(c, XU_LOG_INFO, "resuming the previous session");
+	c->state = CONN_RESUME;
+	return err;
+}
+
+/* <resumed h previd/>: the server has what it acknowledges; send the rest again. */
+static enum xu_err conn_resumed(struct xu_conn *c, const struct xu_stanza *st)
+{
+	const char *previd = xu_stanza_attr(st, "previd");
+	enum xu_err err;
+	size_t i;
+
+	if (!previd || strcmp(previd, c->resume_id) != 0)
+		return conn_fail(c, XU_ERR_PROTO, "server resumed a session we did not ask for");
+	err = conn_handle_ack(c, st);
+	if (err)
+		return err;
+	for (i = 0; i < c->nunacked; i++)
+		if (xu_buf_adds(&c->out, c->unacked[i].xml) != XU_OK)
+			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	c->sm_id = c->resume_id;
+	c->resume_id = NULL;
+	c->sm_enabled = true;
+	c->resumed = true;
+	xu_stanza_free(c->features);
+	c->features = NULL;
+	c->state = CONN_READY;
+	conn_log(c, XU_LOG_INFO, "session resumed as %s (%zu stanza(s) sent again)",
+	         xu_jid_full(c->bound), c->nunacked);
+	return XU_OK;
+}
+
 static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 {
 	if (!c->tls_active) {
@@ -587,6 +729,8 @@ static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 	}
 	if (!c->authenticated)
 		return conn_authenticate(c, f);
+	if (c->resume_id)
+		return conn_resume(c, f);
 	return conn_bind(c, f);
 }
 
@@ -684,9 +828,7 @@ static enum xu_err conn_answer_iq(struct xu_conn *c, const struct xu_stanza *iq)
 		return conn_fail(c, err, "out of memory");
 	if (!r)
 		return XU_OK;
-	if (c->sm_enabled)
-		c->seq++; /* the server counts it in h like any stanza (XEP-0198 §4) */
-	err = conn_write(c, r);
+	err = conn_write_counted(c, r, false);
 	xu_stanza_free(r);
 	return err;
 }
@@ -715,9 +857,7 @@ static enum xu_err conn_receipt(struct xu_conn *c, const struct xu_stanza *m)
 		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
 	}
 	free(rid);
-	if (c->sm_enabled)
-		c->seq++;
-	err = conn_write(c, r);
+	err = conn_write_counted(c, r, false);
 	xu_stanza_free(r);
 	return err;
 }
@@ -772,28 +912,36 @@ static enum xu_err conn_enqueue(struct xu_conn *c, struct xu_stanza **stp)
 /* XEP-0198 h: stanzas handled, in stream order. A stanza still queued for the caller is not
  * handled yet, and nor is anything after it: acknowledging it would let the server forget a
  * message we never passed on (it is redelivered, offline, if we go away now). */
-static uint32_t conn_handled(const struct xu_conn *c)
+static uint64_t conn_handled(const struct xu_conn *c)
 {
-	uint64_t h = c->qlen ? c->queue[c->qhead].n - 1 : c->sm_in;
-
-	return (uint32_t)h; /* modulo 2^32 (XEP-0198 §5) */
+	if (c->holding)
+		return c->held_n - 1;
+	return c->qlen ? c->queue[c->qhead].n - 1 : c->sm_in;
 }
 
 static enum xu_err conn_send_ack(struct xu_conn *c);
 
+void xu_conn_handled(struct xu_conn *c)
+{
+	c->holding = false;
+	if (c->qlen == 0 && c->ack_stale && c->sm_enabled && c->state == CONN_READY) {
+		/* The server asked while these were in our hands and got a lower h: catch up now,
+		 * so it does not redeliver them if the stream dies before it asks again. */
+		conn_send_ack(c);
+	}
+}
+
 enum xu_err xu_conn_next(struct xu_conn *c, struct xu_stanza **st)
 {
 	*st = NULL;
+	xu_conn_handled(c);
 	if (c->qlen == 0)
 		return c->err;
 	*st = c->queue[c->qhead].st;
+	c->holding = true;
+	c->held_n = c->queue[c->qhead].n;
 	c->qhead = (c->qhead + 1) % c->qcap;
 	c->qlen--;
-	if (c->qlen == 0 && c->ack_stale && c->sm_enabled && c->state == CONN_READY) {
-		/* The server asked while these were queued and got a lower h: catch up now, so it
-		 * does not redeliver them if the stream dies before it asks again. */
-		return conn_send_ack(c);
-	}
 	return XU_OK;
 }
 
@@ -916,10 +1064,35 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 			err = conn_fail(c, XU_ERR_PROTO, "unexpected <%s/> during authentication",
 			                name);
 		break;
+	case CONN_RESUME:
+		if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "resumed") == 0) {
+			err = conn_resumed(c, st);
+		} else if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "failed") == 0) {
+			char why[400];
+
+			conn_describe_error(st, XU_NS_STANZAS, why, sizeof(why));
+			conn_resume_forget(c, why);
+			err = conn_bind(c, c->features);
+			xu_stanza_free(c->features);
+			c->features = NULL;
+		} else {
+			err = conn_fail(c, XU_ERR_PROTO,
+			                "unexpected <%s/> while resuming the session", name);
+		}
+		break;
 	case CONN_BIND:
 		if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "enabled") == 0) {
+			const char *id = xu_stanza_attr(st, "id"),
+			           *res = xu_stanza_attr(st, "resume");
+
 			c->sm_requested = false;
 			c->sm_enabled = true;
+			if (c->resumable && id && *id && res &&
+			    (strcmp(res, "true") == 0 || strcmp(res, "1") == 0)) {
+				c->sm_id = strdup(id);
+				if (!c->sm_id)
+					err = conn_fail(c, XU_ERR_NOMEM, "out of memory");
+			}
 		} else if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "failed") == 0) {
 			c->sm_requested = false;
 			conn_log(c, XU_LOG_INFO, "stream management refused; using pings");
@@ -1077,9 +1250,10 @@ static enum xu_err conn_send_ack(struct xu_conn *c)
 {
 	char a[64];
 
-	snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>", (unsigned)conn_handled(c));
-	/* Stanzas still queued are left out: ack them once the caller took them. */
-	c->ack_stale = c->qlen > 0;
+	/* h counts modulo 2^32 (XEP-0198 §5). */
+	snprintf(a, sizeof(a), "<a xmlns='urn:xmpp:sm:3' h='%u'/>", (uint32_t)conn_handled(c));
+	/* Stanzas still queued or in the caller's hands are left out: ack them once handled. */
+	c->ack_stale = c->qlen > 0 || c->holding;
 	return conn_write_raw(c, a);
 }
 
@@ -1178,6 +1352,8 @@ static const char *conn_waiting_for(const struct xu_conn *c)
 		return "STARTTLS";
 	case CONN_SASL:
 		return "authentication";
+	case CONN_RESUME:
+		return "the session to resume";
 	case CONN_BIND:
 		return "resource binding";
 	case CONN_READY:
@@ -1308,15 +1484,10 @@ enum xu_err xu_conn_send(struct xu_conn *c, struct xu_stanza *st)
 		xu_stanza_free(st);
 		return conn_fail(c, XU_ERR_TEMP, "not connected");
 	}
-	c->seq++;
-	err = conn_track_add(c, st);
-	if (!err)
-		err = conn_write(c, st);
+	err = conn_write_counted(c, st, true);
 	xu_stanza_free(st);
-	if (err) {
-		c->seq--;
-		return conn_fail(c, err, "cannot send: %s", xu_err_str(err));
-	}
+	if (err)
+		return err;
 	return conn_pump(c);
 }
 
@@ -1442,6 +1613,38 @@ const struct xu_jid *xu_conn_jid(const struct xu_conn *c)
 	return c->bound;
 }
 
+bool xu_conn_resumed(const struct xu_conn *c)
+{
+	return c->resumed;
+}
+
+enum xu_err xu_conn_resume_from(struct xu_conn *c, struct xu_conn *old)
+{
+	if (c->state != CONN_NEW)
+		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
+	if (!old || !old->sm_id || !old->bound)
+		return XU_OK; /* nothing resumable: xu_conn_open starts a new session */
+	c->resume_id = old->sm_id;
+	old->sm_id = NULL;
+	c->sm_in = conn_handled(old);
+	c->resume_h = (uint32_t)c->sm_in;
+	c->bound = old->bound;
+	old->bound = NULL;
+	c->seq = old->seq;
+	c->confirmed = old->confirmed;
+	c->track = old->track;
+	c->ntrack = old->ntrack;
+	c->track_cap = old->track_cap;
+	old->track = NULL;
+	old->ntrack = old->track_cap = 0;
+	c->unacked = old->unacked;
+	c->nunacked = old->nunacked;
+	c->unacked_cap = old->unacked_cap;
+	old->unacked = NULL;
+	old->nunacked = old->unacked_cap = 0;
+	return XU_OK;
+}
+
 /* ---------------------------------------------------------------- life cycle */
 
 /* "sha256:BASE64" -> 32 bytes. */
@@ -1530,6 +1733,7 @@ enum xu_err xu_conn_new(const struct xu_conn_opts *o, struct xu_conn **out)
 	c->keepalive_ms = o->keepalive_ms;
 	c->queue_stanzas = o->queue_stanzas;
 	c->answer_receipts = o->answer_receipts;
+	c->resumable = o->resumable;
 	c->last_rx = xu_now_ms();
 	xu_conn_set_timeout(c, o->timeout_ms);
 	*out = c;
@@ -1569,6 +1773,11 @@ void xu_conn_free(struct xu_conn *c)
 		free(c->track[i].to);
 	}
 	free(c->track);
+	conn_drop_unacked(c, UINT64_MAX);
+	free(c->unacked);
+	free(c->sm_id);
+	free(c->resume_id);
+	xu_stanza_free(c->features);
 	for (i = 0; i < c->qlen; i++)
 		xu_stanza_free(c->queue[(c->qhead + i) % c->qcap].st);
 	free(c->queue);

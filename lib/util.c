@@ -126,3 +126,21 @@ bool xu_utf8_xml_ok(const char *s, size_t len)
 	}
 	return true;
 }
+
+enum xu_err xu_array_room(void **arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t want;
+	void *p;
+
+	if (n < *cap)
+		return XU_OK;
+	want = *cap ? *cap * 2 : first;
+	if (want < *cap || want > SIZE_MAX / size)
+		return XU_ERR_NOMEM;
+	p = realloc(*arr, want * size);
+	if (!p)
+		return XU_ERR_NOMEM;
+	*arr = p;
+	*cap = want;
+	return XU_OK;
+}

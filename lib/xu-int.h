@@ -179,6 +179,9 @@ void xu_srv_free(struct xu_srv *r, size_t n);
 
 /* Random id of `bytes` random bytes, base64url without padding. Errors: XU_ERR_NOMEM, INTERNAL. */
 enum xu_err xu_random_id(size_t bytes, char **out);
+/* Make room for one more element in a growable array (*arr of *cap elements of `size` bytes,
+ * n in use): doubles, starting at `first`. Errors: XU_ERR_NOMEM (the array is unchanged). */
+enum xu_err xu_array_room(void **arr, size_t *cap, size_t n, size_t size, size_t first);
 /* Decode one UTF-8 sequence strictly (RFC 3629 §4: no overlongs, no surrogates, nothing above
  * U+10FFFF): its length 1..4, or 0 when s (len > 0 bytes) does not start one. */
 size_t xu_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);

@@ -310,6 +310,8 @@ struct xu_conn_opts {
 	bool queue_stanzas;
 	/* Answer XEP-0184 receipt requests on received messages. */
 	bool answer_receipts;
+	/* Ask for a resumable XEP-0198 session (see xu_conn_resume_from). */
+	bool resumable;
 };
 
 struct xu_conn;
@@ -347,8 +349,23 @@ enum xu_err xu_conn_close(struct xu_conn *conn);
 /* Take the next received <message/> or <presence/> (with queue_stanzas); *st is NULL when
  * there is none. Ownership passes. Carbons and roster pushes from anyone but the account
  * itself never get here (RFC 6121 §2.1.6, XEP-0280 §11). At most a bounded number are kept:
- * while the queue is full the connection stops reading. */
+ * while the queue is full the connection stops reading.
+ * The stanza counts as handled (the XEP-0198 h the server sees, so the server forgets it) only
+ * once the caller says so with xu_conn_handled or comes back for the next one: a stanza the
+ * caller dies holding is redelivered. */
 enum xu_err xu_conn_next(struct xu_conn *conn, struct xu_stanza **st);
+void xu_conn_handled(struct xu_conn *conn);
+
+/* Carry a lost session over to a new connection, before xu_conn_open: with `resumable` and a
+ * server that granted resumption, xu_conn_open resumes `old`'s session (XEP-0198 §5): the
+ * server redelivers what we had not handled and we send again what it had not acknowledged.
+ * When the server refuses, xu_conn_open starts a new session instead. Call after everything
+ * taken from `old` is handled; `old` is only to be freed afterwards.
+ * Errors: XU_ERR_USAGE (conn already opened). */
+enum xu_err xu_conn_resume_from(struct xu_conn *conn, struct xu_conn *old);
+/* Whether xu_conn_open resumed a session (presence, carbons and rooms carry on) rather than
+ * starting a new one. */
+bool xu_conn_resumed(const struct xu_conn *conn);
 
 /* Blocking: send an <iq/> (ownership passes; an id is added when missing) and wait for its
  * result or error, which *reply receives (free it). Errors: XU_ERR_TEMP, XU_ERR_TIMEOUT,

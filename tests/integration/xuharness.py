@@ -44,8 +44,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import struct
 import sys
 import tempfile
+import threading
 import time
 
 PY = "/usr/bin/python3"
@@ -493,19 +495,21 @@ class Prosody:
 
     Knobs: cert (a PKI kind: which certificate the server presents), tls (False: no STARTTLS
     offered at all and encryption not required), smacks (False: no XEP-0198), modules (extra
-    modules to enable), config_extra / host_extra (Lua appended to the global section /
+    modules to enable), without (default modules to leave out, e.g. "mam"),
+    config_extra / host_extra (Lua appended to the global section /
     the VirtualHost), users ({name: password} registered before start), log_level ("debug":
     log every stanza, as XU_IT_DEBUG=1 does; Prosody refuses a second `log` in config_extra).
     """
 
     def __init__(self, run, cert="server", tls=True, smacks=True, modules=(), config_extra="",
-                 host_extra="", users=(), name="prosody", start=True, log_level=None):
+                 host_extra="", users=(), name="prosody", start=True, log_level=None, without=()):
         self.run = run
         self.pki = run.pki()
         self.cert_kind = cert
         self.tls = tls
         self.smacks = smacks
         self.modules = list(modules)
+        self.without = set(without)  # default modules left out (e.g. "mam")
         self.config_extra = config_extra
         self.host_extra = host_extra
         self.log_level = log_level
@@ -551,7 +555,8 @@ class Prosody:
         # Prosody also looks in the certificates directory by host name.
         shutil.copy(crt, os.path.join(self.certs, self.domain + ".crt"))
         shutil.copy(key, os.path.join(self.certs, self.domain + ".key"))
-        modules = [m for m in DEFAULT_MODULES if (m != "smacks" or self.smacks) and (m != "tls" or self.tls)]
+        modules = [m for m in DEFAULT_MODULES if (m != "smacks" or self.smacks) and (m != "tls" or self.tls)
+                   and m not in self.without]
         modules += [m for m in self.modules if m not in modules]
         disabled = ["s2s"]
         if not self.smacks:
@@ -1198,7 +1203,6 @@ class _LineReader:
 
     def __init__(self, pipe):
         import queue
-        import threading
         self._q = queue.Queue()
         self._t = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
         self._t.start()
@@ -1223,7 +1227,6 @@ class _Pump:
     """All bytes of a pipe, collected by a thread."""
 
     def __init__(self, pipe):
-        import threading
         self.data = bytearray()
         self.cond = threading.Condition()
         self.closed = False
@@ -1246,6 +1249,93 @@ class _Pump:
 
     def join(self, timeout=5.0):
         self._t.join(timeout)
+
+
+class Relay:
+    """A TCP relay from 127.0.0.1:port to a server port, to break connections the way a network
+    does. cut() resets every connection through it (the client sees a reset, the server an
+    EOF); while blocked, new connections are accepted and reset at once. delay (seconds) holds
+    every chunk that long in each direction, a crude slow link."""
+
+    def __init__(self, run, target_port, host=LOOPBACK, delay=0.0):
+        self.target = (host, target_port)
+        self.delay = delay
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind((host, 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.host = host
+        self.blocked = False
+        self.accepted = 0
+        self._lock = threading.Lock()
+        self._socks = []
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+        run.at_cleanup(self.close)
+
+    @staticmethod
+    def _reset(sock):
+        # shutdown() first: close() alone would not wake the pump thread blocked in recv(),
+        # and the kernel keeps the socket open for it.
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+    def _accept(self):
+        while not self._closed:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            if self.blocked:
+                self._reset(c)
+                continue
+            try:
+                u = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                self._reset(c)
+                continue
+            u.settimeout(None)
+            with self._lock:
+                self.accepted += 1
+                self._socks += [c, u]
+            threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c), daemon=True).start()
+
+    def _pump(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if self.delay:
+                    time.sleep(self.delay)
+                dst.sendall(data)
+        except OSError:
+            pass
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def cut(self):
+        """Reset every connection through the relay now."""
+        with self._lock:
+            socks, self._socks = self._socks, []
+        for s in socks:
+            self._reset(s)
+
+    def close(self):
+        self._closed = True
+        self.cut()
+        try:
+            self.lsock.close()
+        except OSError:
+            pass
 
 
 class Listener:
