@@ -1050,6 +1050,8 @@ static int listen_connect(struct listen_run *lr, struct xu_conn **conn, enum xu_
 	xu_conn_free(old);
 	if (!err)
 		err = xu_conn_open(*conn);
+	if (!err)
+		lr->filter.self = xu_jid_full(xu_conn_jid(*conn));
 	if (!err && xu_conn_resumed(*conn)) {
 		if (cmd_opts.verbose)
 			cmd_note("resumed the session as %s", xu_jid_full(xu_conn_jid(*conn)));
@@ -1073,7 +1075,6 @@ static int listen_connect(struct listen_run *lr, struct xu_conn **conn, enum xu_
 	*cerr = err;
 	if (rc || err)
 		return rc;
-	lr->filter.self = xu_jid_full(xu_conn_jid(*conn));
 	if (cmd_opts.verbose)
 		fprintf(stderr, "%s: listening as %s\n", cmd_prog, xu_jid_full(xu_conn_jid(*conn)));
 	return 0;

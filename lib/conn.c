@@ -307,6 +307,8 @@ static void conn_drop_unacked(struct xu_conn *c, uint64_t upto)
 
 	while (drop < c->nunacked && c->unacked[drop].seq <= upto)
 		drop++;
+	if (!drop)
+		return;
 	for (i = 0; i < drop; i++)
 		free(c->unacked[i].xml);
 	memmove(c->unacked, c->unacked + drop, (c->nunacked - drop) * sizeof(*c->unacked));
