@@ -9,11 +9,8 @@ libraries' pages: GnuTLS with nettle/gmp/p11-kit, libxml2 with ICU; the heap pea
 usage: bench/send.py [BUILD_DIR] [RUNS]   (default build, 50)
 """
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(HERE)
@@ -23,26 +20,10 @@ runs = int(sys.argv[2]) if len(sys.argv) > 2 else 50
 os.environ["XU_BIN_DIR"] = build
 os.environ.setdefault("XU_SRC_DIR", SRC)
 import xuharness as xh  # noqa: E402
+from benchutil import one  # noqa: E402
 
 TARGET_WALL_MS = 50
 TARGET_RSS_KIB = 12 * 1024
-
-
-def one(argv, env):
-    """Wall ms, CPU ms and peak RSS KiB of one run, measured by GNU time around exec (a fork
-    of this Python process would report Python's own pages as the child's RSS)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    r = subprocess.run(["/usr/bin/time", "-f", "XUBENCH %U %S %M"] + argv, env=env,
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True)
-    wall = (time.monotonic() - t0) * 1000
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
-    if r.returncode != 0:
-        raise SystemExit("xmpp-send failed with %d: %s" % (r.returncode, r.stderr.strip()))
-    line = [x for x in r.stderr.splitlines() if x.startswith("XUBENCH ")][-1].split()
-    return wall, cpu, int(line[3])
 
 
 def main():

@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -500,6 +502,96 @@ int cmd_connect(struct cmd_conn *cc, struct xu_conn **conn)
 		*conn = NULL;
 		return rc;
 	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- signals and clocks */
+
+static int cmd_sigpipe[2] = {-1, -1};
+static volatile sig_atomic_t cmd_stop_count;
+
+static void cmd_on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if ((sig == SIGINT || sig == SIGTERM) && cmd_stop_count < 2)
+		cmd_stop_count++;
+	if (write(cmd_sigpipe[1], &c, 1) < 0) {
+		/* full pipe: a wake-up is already pending */
+	}
+	errno = saved;
+}
+
+int cmd_signals(bool child)
+{
+	struct sigaction sa;
+	int i;
+
+	if (pipe(cmd_sigpipe) != 0)
+		return cmd_fail(XU_ERR_IO, "pipe: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		fcntl(cmd_sigpipe[i], F_SETFL, fcntl(cmd_sigpipe[i], F_GETFL) | O_NONBLOCK);
+		fcntl(cmd_sigpipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cmd_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (child)
+		sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+int cmd_signal_fd(void)
+{
+	return cmd_sigpipe[0];
+}
+
+int cmd_stops(void)
+{
+	return cmd_stop_count;
+}
+
+void cmd_signals_drain(void)
+{
+	char buf[64];
+
+	while (read(cmd_sigpipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+int64_t cmd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t cmd_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- formats */
+
+int cmd_format(const char *name, enum xu_rec_format *fmt)
+{
+	if (!name || strcmp(name, "text") == 0)
+		*fmt = XU_REC_TEXT;
+	else if (strcmp(name, "json") == 0)
+		*fmt = XU_REC_JSON;
+	else if (strcmp(name, "xml") == 0)
+		*fmt = XU_REC_XML;
+	else
+		return cmd_fail(XU_ERR_USAGE, "--format must be text, json or xml");
 	return 0;
 }
 

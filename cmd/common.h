@@ -72,6 +72,23 @@ void cmd_conn_free(struct cmd_conn *cc);
 /* Open a connection with cc's options; 0 or an exit code (message printed). */
 int cmd_connect(struct cmd_conn *cc, struct xu_conn **conn);
 
+/* Stop signals for commands with their own poll() loop: SIGINT and SIGTERM are counted
+ * (cmd_stops: 0, 1, 2 or more) and, with SIGCHLD when `child`, wake poll() through
+ * cmd_signal_fd (readable until cmd_signals_drain). SIGPIPE is ignored: a closed stdout shows
+ * as EPIPE on the write, reported in one line. Returns 0 or an exit code. */
+int cmd_signals(bool child);
+int cmd_signal_fd(void);
+int cmd_stops(void);
+void cmd_signals_drain(void);
+
+/* Milliseconds: monotonic (deadlines) and Unix time (timestamps). */
+int64_t cmd_now_ms(void);
+int64_t cmd_wall_ms(void);
+
+/* --format: text (also when NULL), json or xml into *fmt. Returns 0 or the usage exit code
+ * (message printed). */
+int cmd_format(const char *name, enum xu_rec_format *fmt);
+
 /* Read all of a file descriptor (capped). Returns 0 or an exit code (message printed). */
 int cmd_read_all(int fd, size_t max, char **out, size_t *len, const char *what);
 

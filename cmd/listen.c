@@ -98,71 +98,6 @@ static struct poptOption listen_table[] = {
     POPT_TABLEEND,
 };
 
-/* Signals reach the poll() loop through this pipe (SIGINT, SIGTERM, SIGCHLD). */
-static int listen_sigpipe[2] = {-1, -1};
-static volatile sig_atomic_t listen_stop;
-
-static void listen_on_signal(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	/* The first stop signal lets a running --exec command finish; a second one stops it. */
-	if ((sig == SIGINT || sig == SIGTERM) && listen_stop < 2)
-		listen_stop++;
-	if (write(listen_sigpipe[1], &c, 1) < 0) {
-		/* full pipe: a wake-up is already pending */
-	}
-	errno = saved;
-}
-
-static int listen_signals(void)
-{
-	struct sigaction sa;
-	int i;
-
-	if (pipe(listen_sigpipe) != 0)
-		return cmd_fail(XU_ERR_IO, "pipe: %s", strerror(errno));
-	for (i = 0; i < 2; i++) {
-		fcntl(listen_sigpipe[i], F_SETFL, fcntl(listen_sigpipe[i], F_GETFL) | O_NONBLOCK);
-		fcntl(listen_sigpipe[i], F_SETFD, FD_CLOEXEC);
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = listen_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	/* A closed stdout shows as EPIPE on the write, reported in one line. */
-	signal(SIGPIPE, SIG_IGN);
-	return 0;
-}
-
-static void listen_drain_signals(void)
-{
-	char buf[64];
-
-	while (read(listen_sigpipe[0], buf, sizeof(buf)) > 0)
-		;
-}
-
-static int64_t listen_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t listen_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---------------------------------------------------------------- filters */
 
 struct listen_filter {
@@ -345,7 +280,7 @@ static void listen_exec_step(struct listen_exec *x, struct xu_conn *conn)
 	int n = 0, ci = -1, ii = -1, oi = -1;
 	ssize_t r;
 
-	p[n].fd = listen_sigpipe[0];
+	p[n].fd = cmd_signal_fd();
 	p[n++].events = POLLIN;
 	if (conn && xu_conn_fd(conn) >= 0) {
 		ci = n;
@@ -393,7 +328,7 @@ static void listen_exec_step(struct listen_exec *x, struct xu_conn *conn)
 		}
 	}
 	if (p[0].revents)
-		listen_drain_signals();
+		cmd_signals_drain();
 	if (!x->exited && waitpid(x->pid, &x->status, WNOHANG) == x->pid)
 		x->exited = true;
 }
@@ -466,7 +401,7 @@ static int listen_exec(struct xu_conn *conn, const struct xu_record *rec, unsign
 		x.reply = cmd_xmalloc(LISTEN_REPLY_MAX + 1);
 	while (!x.exited || x.out_fd >= 0) {
 		listen_exec_step(&x, conn);
-		if (listen_stop >= 2 && !x.stopped) {
+		if (cmd_stops() >= 2 && !x.stopped) {
 			kill(-x.pid, SIGTERM);
 			x.stopped = true;
 		}
@@ -638,16 +573,13 @@ static int listen_room_presence(struct listen_room *r, struct xu_conn *conn,
                                 const struct xu_stanza *st)
 {
 	const char *type = xu_stanza_attr(st, "type");
-	const struct xu_stanza *err = xu_stanza_child(st, "error", NULL), *c;
+	const struct xu_stanza *err = xu_stanza_child(st, "error", NULL);
 	char room[3100];
 
 	snprintf(room, sizeof(room), "%s", xu_jid_bare(r->occupant));
 	if (type && strcmp(type, "error") == 0) {
-		const char *cond = "undefined-condition";
+		const char *cond = xu_error_condition(err, XU_NS_STANZAS);
 
-		for (c = err ? xu_stanza_first(err) : NULL; c; c = xu_stanza_next(c))
-			if (strcmp(xu_stanza_name(c), "text") != 0)
-				cond = xu_stanza_name(c);
 		return cmd_fail(XU_ERR_REFUSED, "cannot join %s as %s: %s%s", room,
 		                xu_jid_resource(r->occupant), cond,
 		                strcmp(cond, "conflict") == 0 ? " (nickname in use)"
@@ -717,7 +649,7 @@ static int listen_emit(struct listen_run *lr, struct xu_conn *conn, const struct
 
 	if (!want && !(aid && listen_opts.state))
 		return 0;
-	err = xu_record_from_stanza(st, listen_wall_ms(), &rec);
+	err = xu_record_from_stanza(st, cmd_wall_ms(), &rec);
 	if (err)
 		return err == XU_ERR_NOMEM ? cmd_fail(err, "out of memory") : 0;
 	if (want)
@@ -1091,7 +1023,7 @@ static bool listen_fatal(enum xu_err err)
 /* Milliseconds until the next deadline of ours (or -1), bounded by the connection's. */
 static int listen_wait_ms(const struct listen_run *lr, int conn_ms, int64_t extra_at)
 {
-	int64_t now = listen_now_ms(), at = 0, w;
+	int64_t now = cmd_now_ms(), at = 0, w;
 	int64_t cands[3] = {lr->end_at, lr->idle_at, extra_at};
 	int i;
 
@@ -1130,11 +1062,11 @@ static int listen_retry(struct listen_run *lr, struct xu_conn *conn, enum xu_err
 
 	if (first || listen_fatal(err))
 		return cmd_fail(err, "%s", msg);
-	*retry_at = listen_now_ms() + listen_backoff_ms((*attempt)++);
+	*retry_at = cmd_now_ms() + listen_backoff_ms((*attempt)++);
 	/* One warning per loss: the retries only with -v. */
 	if (*attempt == 1)
 		cmd_warn("connection lost: %s; reconnecting in %.1f s", msg,
-		         (double)(*retry_at - listen_now_ms()) / 1000.0);
+		         (double)(*retry_at - cmd_now_ms()) / 1000.0);
 	else if (cmd_opts.verbose)
 		cmd_note("reconnecting failed: %s", msg);
 	return 0;
@@ -1149,7 +1081,7 @@ static int listen_drain(struct listen_run *lr, struct xu_conn *conn)
 
 	while (!rc && xu_conn_next(conn, &st) == XU_OK && st) {
 		if (lr->idle_at)
-			lr->idle_at = listen_now_ms() + (int64_t)listen_opts.idle * 1000;
+			lr->idle_at = cmd_now_ms() + (int64_t)listen_opts.idle * 1000;
 		rc = listen_handle(lr, conn, st);
 		xu_stanza_free(st);
 		if (rc == 0 || rc == LISTEN_DONE)
@@ -1171,9 +1103,9 @@ static int listen_loop(struct listen_run *lr)
 	if (!rc && err)
 		rc = listen_retry(lr, conn, err, true, &attempt, &retry_at);
 	up = !rc;
-	while (!rc && !listen_stop) {
-		struct pollfd p[2] = {{listen_sigpipe[0], POLLIN, 0}, {-1, 0, 0}};
-		int64_t now = listen_now_ms();
+	while (!rc && !cmd_stops()) {
+		struct pollfd p[2] = {{cmd_signal_fd(), POLLIN, 0}, {-1, 0, 0}};
+		int64_t now = cmd_now_ms();
 
 		if (lr->end_at && now >= lr->end_at)
 			break;
@@ -1205,7 +1137,7 @@ static int listen_loop(struct listen_run *lr)
 			break;
 		}
 		if (p[0].revents)
-			listen_drain_signals();
+			cmd_signals_drain();
 		if (!up)
 			continue;
 		err = xu_conn_dispatch(conn, p[1].revents);
@@ -1232,14 +1164,9 @@ static int listen_run(void)
 	int rc;
 
 	memset(&lr, 0, sizeof(lr));
-	if (!listen_opts.format || strcmp(listen_opts.format, "text") == 0)
-		lr.fmt = XU_REC_TEXT;
-	else if (strcmp(listen_opts.format, "json") == 0)
-		lr.fmt = XU_REC_JSON;
-	else if (strcmp(listen_opts.format, "xml") == 0)
-		lr.fmt = XU_REC_XML;
-	else
-		return cmd_fail(XU_ERR_USAGE, "--format must be text, json or xml");
+	rc = cmd_format(listen_opts.format, &lr.fmt);
+	if (rc)
+		return rc;
 	if (listen_opts.reply && !listen_opts.exec)
 		return cmd_fail(XU_ERR_USAGE, "--reply needs --exec");
 	if (listen_opts.include_own && !listen_opts.carbons)
@@ -1259,7 +1186,7 @@ static int listen_run(void)
 	}
 	rc = listen_filter_init(&lr.filter);
 	if (!rc)
-		rc = listen_signals();
+		rc = cmd_signals(true);
 	if (!rc)
 		rc = cmd_conn_setup(&lr.cc);
 	if (!rc)
@@ -1290,9 +1217,9 @@ static int listen_run(void)
 			goto out;
 	}
 	if (listen_opts.timeout)
-		lr.end_at = listen_now_ms() + (int64_t)listen_opts.timeout * 1000;
+		lr.end_at = cmd_now_ms() + (int64_t)listen_opts.timeout * 1000;
 	if (listen_opts.idle)
-		lr.idle_at = listen_now_ms() + (int64_t)listen_opts.idle * 1000;
+		lr.idle_at = cmd_now_ms() + (int64_t)listen_opts.idle * 1000;
 	rc = listen_loop(&lr);
 out:
 	listen_rooms_free(&lr);

@@ -110,6 +110,7 @@ struct xu_conn {
 	char *resume_id;            /* the session to resume instead of binding */
 	uint32_t resume_h;          /* what we handled of that session's stanzas */
 	struct xu_stanza *features; /* kept while resuming, to bind if resumption fails */
+	struct xu_stanza *offered;  /* the features after authentication (xu_conn_feature) */
 	bool resumed;
 	size_t max_out; /* XEP-0478: what the server accepts, 0 unknown */
 
@@ -414,34 +415,12 @@ static const struct conn_track *conn_track_find(const struct xu_conn *c, const c
 	return NULL;
 }
 
-/* "condition (text)" of a stanza or stream error element, escaped for one line. */
-static void conn_describe_error(const struct xu_stanza *err, const char *ns, char *buf, size_t len)
-{
-	struct xu_stanza *c;
-	const char *cond = "undefined-condition", *text = NULL;
-	char *esc = NULL;
-
-	for (c = err ? xu_stanza_first(err) : NULL; c; c = xu_stanza_next(c)) {
-		if (strcmp(xu_stanza_ns(c), ns) != 0)
-			continue;
-		if (strcmp(xu_stanza_name(c), "text") == 0)
-			text = xu_stanza_text(c);
-		else
-			cond = xu_stanza_name(c);
-	}
-	if (text && *text && xu_escape(text, strlen(text), XU_ESC_LINE, &esc) == XU_OK)
-		snprintf(buf, len, "%s (%s)", cond, esc);
-	else
-		snprintf(buf, len, "%s", cond);
-	free(esc);
-}
-
 static void conn_refusal(struct xu_conn *c, const struct conn_track *t, const struct xu_stanza *st)
 {
 	char why[400];
 	char *to = NULL;
 
-	conn_describe_error(xu_stanza_child(st, "error", NULL), XU_NS_STANZAS, why, sizeof(why));
+	xu_error_describe(xu_stanza_child(st, "error", NULL), XU_NS_STANZAS, why, sizeof(why));
 	if (xu_escape(t->to, strlen(t->to), XU_ESC_LINE, &to) != XU_OK)
 		to = NULL;
 	conn_log(c, XU_LOG_INFO, "refused: %s to %s: %s", xu_stanza_name(st), to ? to : "?", why);
@@ -731,6 +710,10 @@ static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 	}
 	if (!c->authenticated)
 		return conn_authenticate(c, f);
+	xu_stanza_free(c->offered);
+	c->offered = xu_stanza_copy(f);
+	if (!c->offered)
+		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
 	if (c->resume_id)
 		return conn_resume(c, f);
 	return conn_bind(c, f);
@@ -763,7 +746,7 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 		return conn_send_header(c);
 	}
 	if (strcmp(name, "failure") == 0) {
-		conn_describe_error(st, XU_NS_SASL, why, sizeof(why));
+		xu_error_describe(st, XU_NS_SASL, why, sizeof(why));
 		return conn_fail(c, XU_ERR_AUTH, "authentication failed: %s", why);
 	}
 	return conn_fail(c, XU_ERR_PROTO, "unexpected <%s/> during authentication", name);
@@ -782,8 +765,8 @@ static enum xu_err conn_bind_result(struct xu_conn *c, struct xu_stanza *st)
 		const char *jwhy = NULL;
 
 		if (strcmp(type, "result") != 0) {
-			conn_describe_error(xu_stanza_child(st, "error", NULL), XU_NS_STANZAS, why,
-			                    sizeof(why));
+			xu_error_describe(xu_stanza_child(st, "error", NULL), XU_NS_STANZAS, why,
+			                  sizeof(why));
 			return conn_fail(c, XU_ERR_REFUSED, "resource binding refused: %s", why);
 		}
 		j = xu_stanza_child_text(xu_stanza_child(st, "bind", XU_NS_BIND), "jid", NULL);
@@ -796,8 +779,8 @@ static enum xu_err conn_bind_result(struct xu_conn *c, struct xu_stanza *st)
 		conn_log(c, XU_LOG_INFO, "bound to %s", xu_jid_full(c->bound));
 	} else if (c->session_id && strcmp(id, c->session_id) == 0) {
 		if (strcmp(type, "result") != 0) {
-			conn_describe_error(xu_stanza_child(st, "error", NULL), XU_NS_STANZAS, why,
-			                    sizeof(why));
+			xu_error_describe(xu_stanza_child(st, "error", NULL), XU_NS_STANZAS, why,
+			                  sizeof(why));
 			return conn_fail(c, XU_ERR_REFUSED, "session refused: %s", why);
 		}
 		free(c->session_id);
@@ -1003,7 +986,7 @@ static enum xu_err conn_stream_error(struct xu_conn *c, const struct xu_stanza *
 	enum xu_err err = XU_ERR_PROTO;
 	const char *cond = NULL;
 
-	conn_describe_error(st, XU_NS_STREAM_ERRORS, why, sizeof(why));
+	xu_error_describe(st, XU_NS_STREAM_ERRORS, why, sizeof(why));
 	for (ch = xu_stanza_first(st); ch; ch = xu_stanza_next(ch))
 		if (strcmp(xu_stanza_ns(ch), XU_NS_STREAM_ERRORS) == 0 &&
 		    strcmp(xu_stanza_name(ch), "text") != 0)
@@ -1072,7 +1055,7 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 		} else if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "failed") == 0) {
 			char why[400];
 
-			conn_describe_error(st, XU_NS_STANZAS, why, sizeof(why));
+			xu_error_describe(st, XU_NS_STANZAS, why, sizeof(why));
 			conn_resume_forget(c, why);
 			err = conn_bind(c, c->features);
 			xu_stanza_free(c->features);
@@ -1615,6 +1598,11 @@ const struct xu_jid *xu_conn_jid(const struct xu_conn *c)
 	return c->bound;
 }
 
+bool xu_conn_feature(const struct xu_conn *c, const char *name, const char *ns)
+{
+	return xu_stanza_child(c->offered, name, ns) != NULL;
+}
+
 bool xu_conn_resumed(const struct xu_conn *c)
 {
 	return c->resumed;
@@ -1780,6 +1768,7 @@ void xu_conn_free(struct xu_conn *c)
 	free(c->sm_id);
 	free(c->resume_id);
 	xu_stanza_free(c->features);
+	xu_stanza_free(c->offered);
 	for (i = 0; i < c->qlen; i++)
 		xu_stanza_free(c->queue[(c->qhead + i) % c->qcap].st);
 	free(c->queue);

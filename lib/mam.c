@@ -115,20 +115,14 @@ enum xu_err xu_mam_fin(const struct xu_stanza *reply, bool *complete, const char
                        size_t whylen)
 {
 	const char *type = xu_stanza_attr(reply, "type");
-	const struct xu_stanza *fin, *set, *err, *c;
+	const struct xu_stanza *fin, *set;
 	const char *cp;
 
 	*complete = false;
 	*last = NULL;
 	if (type && strcmp(type, "error") == 0) {
-		const char *cond = "undefined-condition";
-
-		err = xu_stanza_child(reply, "error", NULL);
-		for (c = err ? xu_stanza_first(err) : NULL; c; c = xu_stanza_next(c))
-			if (strcmp(xu_stanza_ns(c), XU_NS_STANZAS) == 0 &&
-			    strcmp(xu_stanza_name(c), "text") != 0)
-				cond = xu_stanza_name(c);
-		snprintf(why, whylen, "%s", cond);
+		snprintf(why, whylen, "%s",
+		         xu_error_condition(xu_stanza_child(reply, "error", NULL), XU_NS_STANZAS));
 		return XU_ERR_REFUSED;
 	}
 	fin = xu_stanza_child(reply, "fin", XU_NS_MAM);

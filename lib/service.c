@@ -12,8 +12,6 @@
 #define SERVICE_NODE "https://xmpp-utils.invalid"
 #define XU_NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define XU_NS_VERSION "jabber:iq:version"
-#define XU_NS_CAPS "http://jabber.org/protocol/caps"
-#define XU_NS_ROSTER "jabber:iq:roster"
 
 /* Sorted byte-wise, as the XEP-0115 §5.1 hash input wants them. */
 static const char *const service_features[] = {

@@ -2,6 +2,7 @@
  * §8, §11; XML 1.0 §2.2-2.4, §3.1; Namespaces in XML 1.0 §3-6. */
 #include "xu-int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -749,4 +750,29 @@ enum xu_err xu_stanza_to_line(const struct xu_stanza *st, char **out, size_t *ou
 		err = xu_buf_take(&b, out, outlen);
 	xu_buf_free(&b);
 	return err;
+}
+
+/* ---------------------------------------------------------------- error elements */
+
+const char *xu_error_condition(const struct xu_stanza *err, const char *ns)
+{
+	struct xu_stanza *c;
+	const char *cond = "undefined-condition";
+
+	for (c = err ? xu_stanza_first(err) : NULL; c; c = xu_stanza_next(c))
+		if (strcmp(xu_stanza_ns(c), ns) == 0 && strcmp(xu_stanza_name(c), "text") != 0)
+			cond = xu_stanza_name(c);
+	return cond;
+}
+
+void xu_error_describe(const struct xu_stanza *err, const char *ns, char *buf, size_t len)
+{
+	const char *text = xu_stanza_child_text(err, "text", ns);
+	char *esc = NULL;
+
+	if (text && *text && xu_escape(text, strlen(text), XU_ESC_LINE, &esc) == XU_OK)
+		snprintf(buf, len, "%s (%s)", xu_error_condition(err, ns), esc);
+	else
+		snprintf(buf, len, "%s", xu_error_condition(err, ns));
+	free(esc);
 }

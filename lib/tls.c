@@ -93,7 +93,9 @@ enum xu_err xu_tls_new(int fd, const struct xu_tls_params *p, struct xu_tls **ou
 	if (err)
 		goto err;
 	err = XU_ERR_TLS;
-	ret = gnutls_init(&t->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+	/* NO_SIGNAL: a write to a connection the server already closed (close_notify after its
+	 * </stream:stream>) is an error to handle, not a SIGPIPE that kills the command. */
+	ret = gnutls_init(&t->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
 	if (ret < 0) {
 		tls_set_err(errbuf, errlen, "TLS setup", ret);
 		goto err;

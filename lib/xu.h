@@ -139,6 +139,13 @@ enum xu_err xu_stanza_to_line(const struct xu_stanza *st, char **out, size_t *le
 enum xu_err xu_stanza_parse_list(const char *data, size_t len, struct xu_stanza ***out, size_t *n,
                                  const char **why);
 
+/* The condition of an error element (a stanza's <error/>, a stream error, a SASL failure):
+ * the name of its child in `ns` other than <text/>, "undefined-condition" when none (or err
+ * NULL). Borrowed. */
+const char *xu_error_condition(const struct xu_stanza *err, const char *ns);
+/* "condition (text)" of the same, the text escaped for one line. */
+void xu_error_describe(const struct xu_stanza *err, const char *ns, char *buf, size_t len);
+
 /* ---------------------------------------------------------------- messages */
 
 /* Build <message to type id><subject/><thread/><body/></message>; subject and thread may be
@@ -147,6 +154,96 @@ enum xu_err xu_stanza_parse_list(const char *data, size_t len, struct xu_stanza 
 enum xu_err xu_message_new(const struct xu_jid *to, const char *type, const char *body,
                            const char *subject, const char *thread, const char *id,
                            struct xu_stanza **out, const char **why);
+
+/* ---------------------------------------------------------------- JSON input (RFC 8259) */
+
+enum xu_json_type {
+	XU_JSON_NULL,
+	XU_JSON_FALSE,
+	XU_JSON_TRUE,
+	XU_JSON_NUMBER,
+	XU_JSON_STRING,
+	XU_JSON_ARRAY,
+	XU_JSON_OBJECT,
+};
+
+struct xu_json {
+	enum xu_json_type type;
+	char *str;             /* string (valid UTF-8, no NUL) or number as written */
+	size_t len;            /* of str */
+	char **keys;           /* object: member names, n of them */
+	struct xu_json *items; /* array and object: the n values */
+	size_t n;
+};
+
+/* Parse one value from s (len bytes), with white space around it; *used is how far it went (the
+ * caller decides whether more may follow, e.g. JSON Lines). Strict: valid UTF-8, no NUL in
+ * strings, depth at most 64. Errors: XU_ERR_DATA (*why), XU_ERR_NOMEM. */
+enum xu_err xu_json_parse(const char *s, size_t len, size_t *used, struct xu_json *out,
+                          const char **why);
+void xu_json_free(struct xu_json *v);
+/* An object's member (the first of that name), or NULL. */
+const struct xu_json *xu_json_get(const struct xu_json *obj, const char *key);
+
+/* ---------------------------------------------------------------- roster and blocklist */
+
+#define XU_NS_ROSTER "jabber:iq:roster"
+#define XU_NS_BLOCKING "urn:xmpp:blocking"
+
+/* A contact (RFC 6121 §2.1.2). */
+struct xu_roster_item {
+	char *jid;          /* prepared bare JID */
+	char *name;         /* NULL: none */
+	char *subscription; /* "none", "to", "from" or "both" */
+	bool ask;           /* our subscription request is pending */
+	bool approved;      /* pre-approved (RFC 6121 §3.4) */
+	char **groups;      /* each once, sorted */
+	size_t ngroups, groups_cap;
+};
+
+struct xu_roster {
+	struct xu_roster_item *items; /* sorted by jid, each once */
+	size_t n, cap;
+};
+
+/* The roster of a <iq type='result'><query xmlns='jabber:iq:roster'/></iq>. Items that are no
+ * bare JID are left out; unknown subscription values read as "none". Errors: XU_ERR_NOMEM. */
+enum xu_err xu_roster_parse(const struct xu_stanza *reply, struct xu_roster **out);
+/* The same from the <query/> element itself (an export file); NULL gives an empty roster. */
+enum xu_err xu_roster_parse_query(const struct xu_stanza *query, struct xu_roster **out);
+void xu_roster_free(struct xu_roster *roster);
+/* An item as <item xmlns='jabber:iq:roster'/> with all its attributes and groups, or as one line
+ * of text (tab-separated jid, name, subscription, ask, groups joined by commas; values escaped
+ * for the terminal) or JSON (keys jid name subscription ask approved groups), LF-terminated,
+ * *out malloc'ed. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_roster_item_stanza(const struct xu_roster_item *item, struct xu_stanza **out);
+enum xu_err xu_roster_item_format(const struct xu_roster_item *item, bool json, char **out,
+                                  size_t *len);
+/* The item of a prepared bare JID, or NULL. */
+const struct xu_roster_item *xu_roster_find(const struct xu_roster *roster, const char *bare);
+/* Add a group to an item (once, kept sorted). Errors: XU_ERR_NOMEM. */
+enum xu_err xu_roster_item_add_group(struct xu_roster_item *item, const char *group);
+/* Free what an item holds. */
+void xu_roster_item_clear(struct xu_roster_item *item);
+/* Sort items by JID, keeping the first of a JID listed twice (after building one by hand). */
+void xu_roster_sort(struct xu_roster *roster);
+/* Same name and groups (what a roster set can change). */
+bool xu_roster_item_same(const struct xu_roster_item *a, const struct xu_roster_item *b);
+
+/* Requests (no id yet): the roster get; a roster set of item's jid, name and groups, or with
+ * remove its removal (which also cancels both subscriptions, RFC 6121 §2.5.2).
+ * Errors: XU_ERR_NOMEM, XU_ERR_DATA (a name or group with characters XML cannot carry). */
+enum xu_err xu_roster_get_iq(struct xu_stanza **iq);
+enum xu_err xu_roster_set_iq(const struct xu_roster_item *item, bool remove, struct xu_stanza **iq);
+/* A subscription presence (RFC 6121 §3): type subscribe, subscribed, unsubscribe or
+ * unsubscribed, to a bare JID. Errors: XU_ERR_USAGE (type), XU_ERR_NOMEM. */
+enum xu_err xu_subscription_new(const char *to, const char *type, struct xu_stanza **out);
+
+/* XEP-0191: the blocklist get, a block or unblock of one JID, and the JIDs of a blocklist
+ * result (*jids malloc'ed, each too). Errors: XU_ERR_NOMEM. */
+enum xu_err xu_blocklist_get_iq(struct xu_stanza **iq);
+enum xu_err xu_block_iq(bool block, const char *jid, struct xu_stanza **iq);
+enum xu_err xu_blocklist_parse(const struct xu_stanza *reply, char ***jids, size_t *n);
 
 /* ---------------------------------------------------------------- the message archive */
 
@@ -222,6 +319,71 @@ enum xu_err xu_record_format(const struct xu_record *rec, enum xu_rec_format fmt
  * NULL or text, priority -128..127. Errors: XU_ERR_USAGE (*why), XU_ERR_DATA, XU_ERR_NOMEM. */
 enum xu_err xu_presence_new(const char *show, const char *status, int priority,
                             struct xu_stanza **out, const char **why);
+
+/* ---------------------------------------------------------------- contacts' presence */
+
+#define XU_NS_CAPS "http://jabber.org/protocol/caps"
+#define XU_NS_LAST "jabber:iq:last"
+
+/* What is known of one available resource of a contact, or of a contact with none available.
+ * Strings are borrowed (from the stanza, or the JID it was asked for), NULL when absent. */
+struct xu_presence_info {
+	const char *jid; /* the resource's full JID; the JID asked for when unavailable */
+	bool available;
+	const char *show; /* as sent: away, chat, dnd, xa */
+	const char *status;
+	int priority;          /* -128..127; 0 when absent or invalid (RFC 6121 §4.7.2.3) */
+	const char *caps_node; /* XEP-0115 <c node=''/> */
+	int64_t last_seen;     /* unavailable: Unix time it was last seen (XEP-0012); -1 unknown */
+	const struct xu_stanza *stanza; /* the presence it comes from, or NULL */
+};
+
+/* Fill *info from a received available or unavailable <presence/> (info->jid is its from).
+ * Errors: XU_ERR_DATA (not a presence, or one of another type: subscribe, probe, error...). */
+enum xu_err xu_presence_info_from(const struct xu_stanza *st, struct xu_presence_info *info);
+/* XEP-0115 §4: the node of the <c/> a presence carries, or NULL. */
+const char *xu_presence_caps_node(const struct xu_stanza *st);
+
+/* The presences heard on one connection: the latest of each resource (RFC 6121 §4.4.2). */
+struct xu_presences;
+
+/* Resources kept at most: anyone may send us presence, so what they can make us hold is capped. */
+#define XU_PRESENCES_MAX 65536
+
+/* Errors: XU_ERR_NOMEM. */
+enum xu_err xu_presences_new(struct xu_presences **out);
+void xu_presences_free(struct xu_presences *ps);
+/* Take note of a received <presence/> (copied when kept). An available one replaces what its
+ * resource said before; an unavailable one removes that resource, or, from a bare JID, every
+ * resource of the contact, and is kept as the contact's last word. Other types, and presence
+ * without a valid from, change nothing; past XU_PRESENCES_MAX new resources are ignored.
+ * Errors: XU_ERR_NOMEM. */
+enum xu_err xu_presences_add(struct xu_presences *ps, const struct xu_stanza *st);
+/* The available resources that jid names (bare: all the contact's; full: that one), in the
+ * order they became available: the first `max` into out; returns how many there are. */
+size_t xu_presences_available(const struct xu_presences *ps, const struct xu_jid *jid,
+                              struct xu_presence_info *out, size_t max);
+/* A contact (or resource) without available resources: info for jid, with the status of the
+ * last unavailable presence heard from its bare JID, if any, and last_seen -1. */
+void xu_presences_unavailable(const struct xu_presences *ps, const struct xu_jid *jid,
+                              struct xu_presence_info *info);
+
+/* XEP-0012 §4: <iq type='get' to='BARE'><query xmlns='jabber:iq:last'/></iq> (no id yet).
+ * Errors: XU_ERR_NOMEM. */
+enum xu_err xu_last_query(const struct xu_jid *to, struct xu_stanza **iq);
+/* Its answer: the seconds since the contact was last available, and the status it left with
+ * (borrowed, NULL when none). Errors: XU_ERR_REFUSED (an error answer; the condition in why),
+ * XU_ERR_PROTO (no <query/>, or no valid seconds). */
+enum xu_err xu_last_parse(const struct xu_stanza *reply, uint64_t *seconds, const char **status,
+                          char *why, size_t whylen);
+
+/* One record, LF-terminated. text: "JID available SHOW PRIORITY NODE[: STATUS]" or "JID
+ * unavailable LAST_SEEN[: STATUS]" ('-' for what is absent; peer text escaped); json: one object
+ * with the keys jid available show status priority node last_seen (null when absent); xml: the
+ * presence on one line (for an unavailable contact none was heard from, one made up; a known
+ * last_seen as its XEP-0203 delay). *out is malloc'ed. Errors: XU_ERR_NOMEM, XU_ERR_USAGE. */
+enum xu_err xu_presence_format(const struct xu_presence_info *p, enum xu_rec_format fmt, char **out,
+                               size_t *len);
 
 /* ---------------------------------------------------------------- output escaping */
 
@@ -363,6 +525,9 @@ void xu_conn_handled(struct xu_conn *conn);
  * taken from `old` is handled; `old` is only to be freed afterwards.
  * Errors: XU_ERR_USAGE (conn already opened). */
 enum xu_err xu_conn_resume_from(struct xu_conn *conn, struct xu_conn *old);
+/* Whether the server offered stream feature <name xmlns=ns/> after authentication (e.g.
+ * RFC 6121 §3.4 pre-approval: "sub", "urn:xmpp:features:pre-approval"). */
+bool xu_conn_feature(const struct xu_conn *conn, const char *name, const char *ns);
 /* Whether xu_conn_open resumed a session (presence, carbons and rooms carry on) rather than
  * starting a new one. */
 bool xu_conn_resumed(const struct xu_conn *conn);

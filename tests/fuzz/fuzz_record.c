@@ -1,6 +1,7 @@
 /* fuzz_record.c: libFuzzer target for received-stanza records (XEP-0203/0082 stamps, RFC 6121
  * fields) in text, JSON (RFC 8259) and one-line XML, with and without -0; and what the archive
- * sends (XEP-0313 results and <fin/>, XEP-0359 stanza ids), whose messages become records too. */
+ * sends (XEP-0313 results and <fin/>, XEP-0359 stanza ids), whose messages become records too;
+ * and xmpp-presence's side: presence records, the presences heard, XEP-0012 answers. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -265,9 +266,44 @@ static void fuzz_archive(const struct xu_stanza *st, const struct xu_jid *me, in
 	fuzz_check(!sid || *sid);
 }
 
+/* A presence becomes records that are one safe line each, kept or not; an XEP-0012 answer is
+ * read or refused with a reason. */
+static void fuzz_presence(const struct xu_stanza *st, struct xu_presences *ps,
+                          const struct xu_jid *me)
+{
+	static const enum xu_rec_format fmts[] = {XU_REC_TEXT, XU_REC_JSON, XU_REC_XML};
+	struct xu_presence_info info;
+	const char *status = NULL;
+	uint64_t seconds;
+	char why[64] = "", *out;
+	enum xu_err err;
+	size_t len, f;
+
+	err = xu_presences_add(ps, st);
+	fuzz_check(err == XU_OK || err == XU_ERR_NOMEM);
+	xu_presences_available(ps, me, NULL, 0);
+	err = xu_last_parse(st, &seconds, &status, why, sizeof(why));
+	fuzz_check(err == XU_OK || ((err == XU_ERR_REFUSED || err == XU_ERR_PROTO) && why[0]));
+	if (xu_presence_info_from(st, &info) != XU_OK)
+		return;
+	if (!info.jid)
+		info.jid = "-";
+	info.last_seen = (int64_t)seconds;
+	for (f = 0; f < 3; f++) {
+		out = NULL;
+		err = xu_presence_format(&info, fmts[f], &out, &len);
+		if (err == XU_ERR_NOMEM)
+			continue;
+		fuzz_check(err == XU_OK && out);
+		fuzz_safe_line(out, len, fmts[f] == XU_REC_XML);
+		free(out);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct xu_jid *me;
+	struct xu_presences *ps = NULL;
 	struct xu_stanza **list = NULL;
 	const char *why = NULL;
 	int64_t arrival = fuzz_arrival(&data, &size);
@@ -277,11 +313,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (xu_stanza_parse_list((const char *)data, size, &list, &n, &why) != XU_OK)
 		return 0;
+	if (xu_presences_new(&ps) != XU_OK)
+		abort();
 	for (i = 0; i < n; i++) {
 		fuzz_record(list[i], arrival);
 		fuzz_archive(list[i], me, arrival);
+		fuzz_presence(list[i], ps, me);
 		xu_stanza_free(list[i]);
 	}
+	xu_presences_free(ps);
 	free(list);
 	return 0;
 }

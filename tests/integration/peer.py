@@ -15,6 +15,10 @@ one JSON line on stdout, in order:
   {"op": "messages", "n": N, "timeout": S}
                                          the <message/>s received since the last call, once N
                                          are there or S seconds passed -> {"messages": [...]}
+  {"op": "presences", "n": N, "timeout": S}
+                                         the <presence/>s received since the last call, as
+                                         "messages" -> {"presences": [{"from", "type", "show",
+                                         "status", "priority", "xml"}, ...]}
   {"op": "strays"}                       answers (result/error) from other entities that no "iq"
                                          command waited for, since the last call -> {"iqs": [...]}
   {"op": "quit"}                         disconnect and exit (also on end of stdin)
@@ -57,14 +61,20 @@ class Peer(slixmpp.ClientXMPP):
         self.ready = False
         self.inbox = []
         self.inbox_event = asyncio.Event()
+        self.presences = []
+        self.presence_event = asyncio.Event()
         self.iq_waiters = {}
         self.stray_iqs = []
         self.stdin_buf = b""
         self.busy = False
         self.queue = []
         self.register_handler(Callback("xu peer messages", MatchXPath(NS + "message"), self.on_message))
+        self.register_handler(Callback("xu peer presences", MatchXPath(NS + "presence"), self.on_presence))
         # Answers to the <iq/>s we sent raw: slixmpp's own Iq.send() is not used, so catch them here.
         self.register_handler(Callback("xu peer iq answers", MatchIqAnswer(None), self.on_iq))
+        if args.manual_subscriptions:
+            self.auto_authorize = None  # neither approve nor deny: leave it to the test
+            self.auto_subscribe = False
         self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("failed_auth", lambda _e: self.fail("authentication failed"))
         self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
@@ -107,6 +117,18 @@ class Peer(slixmpp.ClientXMPP):
                             if c.tag.startswith(NS_STANZAS) and c.tag != NS_STANZAS + "text"]
         self.inbox.append(rec)
         self.inbox_event.set()
+
+    def on_presence(self, pres):
+        xml = pres.xml
+        self.presences.append({
+            "from": xml.get("from"),
+            "type": xml.get("type"),
+            "show": slixclient.child_text(xml, "show"),
+            "status": slixclient.child_text(xml, "status"),
+            "priority": slixclient.child_text(xml, "priority"),
+            "xml": str(pres),
+        })
+        self.presence_event.set()
 
     def on_iq(self, iq):
         xml = iq.xml
@@ -168,6 +190,20 @@ class Peer(slixmpp.ClientXMPP):
         finally:
             self.busy = False
 
+    async def collect(self, items, event, cmd):
+        """Wait until items holds cmd["n"] entries or cmd["timeout"] seconds passed."""
+        want = cmd.get("n", 0)
+        t_end = time.monotonic() + cmd.get("timeout", 0)
+        while len(items) < want:
+            left = t_end - time.monotonic()
+            if left <= 0:
+                break
+            event.clear()
+            try:
+                await asyncio.wait_for(event.wait(), left)
+            except asyncio.TimeoutError:
+                break
+
     async def command(self, cmd):
         op = cmd.get("op")
         if op == "quit":
@@ -193,19 +229,13 @@ class Peer(slixmpp.ClientXMPP):
                 self.iq_waiters.pop(iq_id, None)
                 return {"timeout": True}
         if op == "messages":
-            want = cmd.get("n", 0)
-            t_end = time.monotonic() + cmd.get("timeout", 0)
-            while len(self.inbox) < want:
-                left = t_end - time.monotonic()
-                if left <= 0:
-                    break
-                self.inbox_event.clear()
-                try:
-                    await asyncio.wait_for(self.inbox_event.wait(), left)
-                except asyncio.TimeoutError:
-                    break
+            await self.collect(self.inbox, self.inbox_event, cmd)
             got, self.inbox = self.inbox, []
             return {"messages": got}
+        if op == "presences":
+            await self.collect(self.presences, self.presence_event, cmd)
+            got, self.presences = self.presences, []
+            return {"presences": got}
         if op == "strays":
             got, self.stray_iqs = self.stray_iqs, []
             return {"iqs": got}
@@ -215,6 +245,8 @@ class Peer(slixmpp.ClientXMPP):
 def main():
     p = slixclient.arg_parser()
     p.add_argument("--priority", type=int, default=0)
+    p.add_argument("--manual-subscriptions", action="store_true",
+                   help="answer no subscription request by itself (slixmpp approves them by default)")
     args, password = slixclient.parse(p, 'peer')
     if password is None:
         return 2

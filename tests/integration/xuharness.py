@@ -60,6 +60,8 @@ DOMAIN = "localhost"
 LOOPBACK = "127.0.0.1"
 SEND = "xmpp-send"
 LISTEN = "xmpp-listen"
+PRESENCE = "xmpp-presence"
+ROSTER = "xmpp-roster"
 
 # Hosts every server certificate must cover (see /work/shared/notes/servers.md).
 SERVER_NAMES = ["localhost", "conference.localhost", "upload.localhost", "example.test",
@@ -316,10 +318,32 @@ def listen_path():
     return os.path.join(BIN_DIR, LISTEN)
 
 
+def roster_path():
+    return os.path.join(BIN_DIR, ROSTER)
+
+
+def require_roster():
+    p = roster_path()
+    if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+        raise SkipAll("xmpp-roster not built (no %s)" % p)
+    return p
+
+
 def require_listen():
     p = listen_path()
     if not (os.path.isfile(p) and os.access(p, os.X_OK)):
         raise SkipAll("xmpp-listen not built (no %s)" % p)
+    return p
+
+
+def presence_path():
+    return os.path.join(BIN_DIR, PRESENCE)
+
+
+def require_presence():
+    p = presence_path()
+    if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+        raise SkipAll("xmpp-presence not built (no %s)" % p)
     return p
 
 
@@ -807,6 +831,13 @@ class Prosody:
             raise RuntimeError("prosody did not restart on ports %d/%d (%s); log tail:\n%s" % (
                 self.port, self.tls_port, why, tail(self.log)))
 
+    # -- xmpp-roster
+
+    def run_roster(self, args, env=None, stdin=None, timeout=60, user="alice", conn=True, password=True):
+        """Run xmpp-roster as user to its end: (rc, stdout, stderr)."""
+        return self._run_command(self.command_argv(roster_path(), args, user=user, conn=conn),
+                                 env, stdin, timeout, user, password)
+
     # -- xmpp-listen
 
     def listen_argv(self, args, user="alice", direct_tls=False, conn=True):
@@ -821,6 +852,22 @@ class Prosody:
     def popen_listen(self, args, env=None, user="alice", direct_tls=False, conn=True, password=True, **kw):
         """xmpp-listen as a running process (stdin from /dev/null, stdout/stderr pipes unless given)."""
         return self._popen_command(self.listen_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                                   env, user, password, subprocess.DEVNULL, **kw)
+
+    # -- xmpp-presence
+
+    def presence_argv(self, args, user="alice", direct_tls=False, conn=True):
+        return self.command_argv(presence_path(), args, user=user, direct_tls=direct_tls, conn=conn)
+
+    def run_presence(self, args, env=None, stdin=None, timeout=60, user="alice", direct_tls=False, conn=True,
+                     password=True):
+        """Run xmpp-presence as user to its end. (rc, stdout, stderr)."""
+        return self._run_command(self.presence_argv(args, user=user, direct_tls=direct_tls, conn=conn),
+                                 env, stdin, timeout, user, password)
+
+    def popen_presence(self, args, env=None, user="alice", direct_tls=False, conn=True, password=True, **kw):
+        """xmpp-presence as a running process (stdin from /dev/null, stdout/stderr pipes unless given)."""
+        return self._popen_command(self.presence_argv(args, user=user, direct_tls=direct_tls, conn=conn),
                                    env, user, password, subprocess.DEVNULL, **kw)
 
     def listener(self, args, user="alice", resource=None, sep=b"\n", **kw):
@@ -1115,7 +1162,7 @@ class Peer:
     peer.jid is its full JID. Every call waits for peer.py's answer (one JSON line each).
     """
 
-    def __init__(self, server, user, resource=None, ready_timeout=15.0, priority=0):
+    def __init__(self, server, user, resource=None, ready_timeout=15.0, priority=0, manual_subscriptions=False):
         self.server = server
         self.user = user
         d = server.run.mkdtemp("peer-" + user)
@@ -1124,6 +1171,8 @@ class Peer:
         argv = [PY, os.path.join(HERE, "peer.py"), "--jid", jid, "--password-env", "XU_PEER_PW",
                 "--host", server.host, "--port", str(server.port), "--ca", server.ca,
                 "--server-name", server.domain, "--priority", str(priority)]
+        if manual_subscriptions:
+            argv.append("--manual-subscriptions")
         env = dict(os.environ, XU_PEER_PW=server.passwords[user])
         err = open(self.errlog, "ab")
         try:
@@ -1190,6 +1239,11 @@ class Peer:
     def stray_iqs(self):
         """IQ answers from other clients that no iq() call waited for, since the last call."""
         return self._cmd({"op": "strays"}, 5)["iqs"]
+
+    def presences(self, n=0, timeout=0.0):
+        """The presences received since the last call (from type show status priority xml), once
+        n are there or timeout passed."""
+        return self._cmd({"op": "presences", "n": n, "timeout": timeout}, timeout)["presences"]
 
     def stop(self):
         if self.proc is not None:

@@ -22,16 +22,6 @@
 	"to='juliet@capulet.lit' "                                                                 \
 	"type='chat'><body>Hi</body></message>"
 
-static struct xu_stanza *tm_parse(const char *xml)
-{
-	const char *why = NULL;
-	struct xu_stanza *st = tu_stanza_one(xml, &why);
-
-	if (!st)
-		fail_msg("cannot parse %s: %s", xml, why ? why : "?");
-	return st;
-}
-
 static struct xu_jid *tm_me(void)
 {
 	struct xu_jid *j = NULL;
@@ -153,7 +143,7 @@ static void test_result(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct xu_stanza *msg = tm_parse(cases[i].xml), *item = NULL;
+		struct xu_stanza *msg = tu_parse(cases[i].xml), *item = NULL;
 		const char *id = NULL;
 
 		assert_int_equal(xu_mam_result(msg, "q", me, &item, &id), XU_OK);
@@ -194,7 +184,7 @@ static void test_result_keeps_own_delay(void **state)
 
 	(void)state;
 	msg =
-	    tm_parse("<message><result" NS " queryid='q' id='a'><forwarded" FWD_NS ">" DELAY
+	    tu_parse("<message><result" NS " queryid='q' id='a'><forwarded" FWD_NS ">" DELAY
 	             "<message xmlns='jabber:client' from='romeo@montague.lit' type='chat'><body>x"
 	             "</body><delay "
 	             "xmlns='urn:xmpp:delay' stamp='2001-01-01T00:00:00Z'/></message></forwarded>"
@@ -252,7 +242,7 @@ static void test_fin(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct xu_stanza *r = tm_parse(cases[i].xml);
+		struct xu_stanza *r = tu_parse(cases[i].xml);
 		const char *last = (const char *)1;
 		bool complete = true;
 		char why[128] = "";
@@ -302,7 +292,7 @@ static void test_stanza_id(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct xu_stanza *m = tm_parse(cases[i].xml);
+		struct xu_stanza *m = tu_parse(cases[i].xml);
 		const char *id = xu_stanza_id_by(m, me);
 
 		if (cases[i].id)

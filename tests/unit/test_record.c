@@ -28,16 +28,6 @@ static const char *const tr_pres_keys[] = {"kind",   "timestamp", "delayed", "fr
 /* ---------------------------------------------------------------- helpers */
 
 /* The one stanza of xml, parsed as the stream parser would. */
-static struct xu_stanza *tr_parse(const char *xml)
-{
-	const char *why = NULL;
-	struct xu_stanza *st = tu_stanza_one(xml, &why);
-
-	if (!st)
-		fail_msg("cannot parse %s: %s", xml, why ? why : "?");
-	return st;
-}
-
 static char *tr_format(const struct xu_record *rec, enum xu_rec_format fmt, bool nul, size_t *len)
 {
 	char *out = NULL;
@@ -177,7 +167,7 @@ static void test_terminal_vectors(void **state)
 		if (!payload)
 			continue;
 		with_payload++;
-		st = tr_parse(payload);
+		st = tu_parse(payload);
 		if (strcmp(xu_stanza_name(st), "iq") == 0) {
 			/* The roster-name case: not a record at all. */
 			assert_int_equal(xu_record_from_stanza(st, ARRIVAL, &rec), XU_ERR_DATA);
@@ -411,7 +401,7 @@ static void test_delay_choice(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct xu_stanza *st = tr_parse(rows[i].xml);
+		struct xu_stanza *st = tu_parse(rows[i].xml);
 		struct xu_record rec;
 
 		assert_int_equal(xu_record_from_stanza(st, ARRIVAL, &rec), XU_OK);
@@ -461,7 +451,7 @@ static void test_time_against_gmtime(void **state)
 		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 		         tm.tm_sec, (int)(ms - (int64_t)secs * 1000));
-		st = tr_parse("<message/>");
+		st = tu_parse("<message/>");
 		assert_int_equal(xu_record_from_stanza(st, ms, &rec), XU_OK);
 		assert_false(rec.delayed);
 		if (strcmp(rec.timestamp, want) != 0)
@@ -482,7 +472,7 @@ static void test_time_against_gmtime(void **state)
 /* Arrival times past what four digits can show are clamped (our clock, not the peer's). */
 static void test_arrival_clamped(void **state)
 {
-	struct xu_stanza *st = tr_parse("<message/>");
+	struct xu_stanza *st = tu_parse("<message/>");
 	struct xu_record rec;
 
 	(void)state;
@@ -596,7 +586,7 @@ static void test_records(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(tr_rows) / sizeof(tr_rows[0]); i++) {
 		const struct tr_row *r = &tr_rows[i];
-		struct xu_stanza *st = tr_parse(r->xml);
+		struct xu_stanza *st = tu_parse(r->xml);
 		bool pres = strcmp(xu_stanza_name(st), "presence") == 0;
 		struct xu_record rec;
 		struct tu_json o;
@@ -701,7 +691,7 @@ static void test_nul_mode(void **state)
 {
 	static const char body[] = "line one\nline two\ttab\\ \r\xe2\x80\xae end";
 	struct xu_stanza *st =
-	    tr_parse("<message from='a@b.example/\xe2\x80\xae' type='chat'><subject>s\nt</subject>"
+	    tu_parse("<message from='a@b.example/\xe2\x80\xae' type='chat'><subject>s\nt</subject>"
 	             "<body>line one\nline two\ttab\\ &#13;\xe2\x80\xae end</body></message>");
 	struct xu_record rec;
 	char want[256], *out;
@@ -752,7 +742,7 @@ static void test_nul_mode(void **state)
 static void test_xml_one_line(void **state)
 {
 	struct xu_stanza *st =
-	    tr_parse("<message from='a@b.example/\xe2\x80\xae' type='chat' id='x&#10;y'>\n  "
+	    tu_parse("<message from='a@b.example/\xe2\x80\xae' type='chat' id='x&#10;y'>\n  "
 	             "<body>a\nb\r\nc&#13;d"
 	             "\xc2\x9b\x7f</body>"
 	             "\n  <x xmlns='urn:example:x' a='1&#9;2'>t\tu</x>\n</message>");
@@ -792,7 +782,7 @@ static void test_not_records(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct xu_stanza *st = tr_parse(rows[i]);
+		struct xu_stanza *st = tu_parse(rows[i]);
 		struct xu_record rec;
 
 		assert_int_equal(xu_record_from_stanza(st, ARRIVAL, &rec), XU_ERR_DATA);

@@ -727,3 +727,15 @@ struct xu_stanza *tu_stanza_one(const char *xml, const char **why)
 	free(list);
 	return st;
 }
+
+struct xu_stanza *tu_parse(const char *xml)
+{
+	const char *why = NULL;
+	struct xu_stanza *st = tu_stanza_one(xml, &why);
+
+	if (!st) {
+		fprintf(stderr, "test fixture does not parse (%s): %s\n", why ? why : "?", xml);
+		abort();
+	}
+	return st;
+}

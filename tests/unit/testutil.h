@@ -79,6 +79,8 @@ bool tu_json_long(const struct tu_json *o, const char *key, long *v);
 bool tu_stanza_equal(const struct xu_stanza *a, const struct xu_stanza *b);
 /* The one stanza xml holds, parsed as xmpp-send --xml input is; NULL (and *why) otherwise. */
 struct xu_stanza *tu_stanza_one(const char *xml, const char **why);
+/* The same for test tables written by hand: a fixture that does not parse aborts the test. */
+struct xu_stanza *tu_parse(const char *xml);
 /* A stream header (version 1.0, xml:lang en, jabber:client): what tu_stanza_reparse feeds first. */
 #define TU_STREAM_HDR                                                                              \
 	"<?xml version='1.0'?><stream:stream to='example.test' version='1.0' xml:lang='en' "       \
