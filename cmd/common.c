@@ -595,6 +595,30 @@ int cmd_format(const char *name, enum xu_rec_format *fmt)
 	return 0;
 }
 
+int cmd_body(const char *message, size_t max, char **body)
+{
+	size_t len;
+	int rc;
+
+	if (message) {
+		*body = cmd_xstrdup(message);
+		return 0;
+	}
+	rc = cmd_read_all(STDIN_FILENO, max, body, &len, "standard input");
+	if (rc)
+		return rc;
+	if (len > 0 && (*body)[len - 1] == '\n')
+		(*body)[--len] = '\0';
+	if (len > 0 && (*body)[len - 1] == '\r')
+		(*body)[--len] = '\0';
+	if (strlen(*body) != len) {
+		free(*body);
+		*body = NULL;
+		return cmd_fail(XU_ERR_DATA, "standard input holds a NUL byte");
+	}
+	return 0;
+}
+
 int cmd_read_all(int fd, size_t max, char **out, size_t *len, const char *what)
 {
 	size_t cap = 4096, n = 0;

@@ -89,6 +89,11 @@ int64_t cmd_wall_ms(void);
  * (message printed). */
 int cmd_format(const char *name, enum xu_rec_format *fmt);
 
+/* A message body: `message` (-m) when given, else all of stdin (at most max bytes) without one
+ * trailing newline (LF or CRLF), as $(...) would. Returns 0 or an exit code (message printed:
+ * a NUL byte is bad data). */
+int cmd_body(const char *message, size_t max, char **body);
+
 /* Read all of a file descriptor (capped). Returns 0 or an exit code (message printed). */
 int cmd_read_all(int fd, size_t max, char **out, size_t *len, const char *what);
 

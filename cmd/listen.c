@@ -455,10 +455,6 @@ struct listen_run {
 	size_t ndeferred;
 };
 
-#define LISTEN_NS_MUC "http://jabber.org/protocol/muc"
-#define LISTEN_NS_MUC_USER "http://jabber.org/protocol/muc#user"
-#define LISTEN_NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
-
 /* --room ROOM[/NICK]: the occupant JID to join as (nick defaults to our localpart). */
 static int listen_rooms_init(struct listen_run *lr)
 {
@@ -509,30 +505,15 @@ static void listen_rooms_free(struct listen_run *lr)
 	free(lr->rooms);
 }
 
-/* XEP-0045 §7.2.1: presence to room/nick with the MUC element; no history replay (the
- * records are what arrives from now on), the room password when given. */
+/* XEP-0045 §7.2.1: no history (the records are what arrives from now on), the room password
+ * when given. */
 static enum xu_err listen_join(struct xu_conn *conn, struct listen_room *r)
 {
-	struct xu_stanza *p = xu_stanza_new("presence", XU_NS_CLIENT), *x, *h;
+	struct xu_stanza *p = NULL;
+	enum xu_err err = xu_muc_join_new(r->occupant, listen_opts.room_password, 0, &p);
 
 	r->joined = false;
-	x = p ? xu_stanza_add_new(p, "x", LISTEN_NS_MUC) : NULL;
-	h = x ? xu_stanza_add_new(x, "history", NULL) : NULL;
-	if (!h || xu_stanza_set_attr(p, "to", xu_jid_full(r->occupant)) ||
-	    xu_stanza_set_attr(h, "maxstanzas", "0")) {
-		xu_stanza_free(p);
-		return XU_ERR_NOMEM;
-	}
-	if (listen_opts.room_password) {
-		struct xu_stanza *pw = xu_stanza_add_new(x, "password", NULL);
-
-		if (!pw || xu_stanza_add_text(pw, listen_opts.room_password,
-		                              strlen(listen_opts.room_password))) {
-			xu_stanza_free(p);
-			return XU_ERR_NOMEM;
-		}
-	}
-	return xu_conn_send(conn, p);
+	return err ? err : xu_conn_send(conn, p);
 }
 
 /* The room of ours a stanza comes from (its bare JID matches), or NULL. */
@@ -556,17 +537,6 @@ static struct listen_room *listen_room_of(struct listen_run *lr, const char *fro
 	return NULL;
 }
 
-static bool listen_has_status(const struct xu_stanza *st, const char *code)
-{
-	const struct xu_stanza *x = xu_stanza_child(st, "x", LISTEN_NS_MUC_USER), *c;
-
-	for (c = x ? xu_stanza_first(x) : NULL; c; c = xu_stanza_next(c))
-		if (strcmp(xu_stanza_name(c), "status") == 0 && xu_stanza_attr(c, "code") &&
-		    strcmp(xu_stanza_attr(c, "code"), code) == 0)
-			return true;
-	return false;
-}
-
 /* Our own presence in a room: joined (110), created and locked (201: accept the default
  * configuration, XEP-0045 §10.1.2), or refused. Returns 0 or an exit code. */
 static int listen_room_presence(struct listen_room *r, struct xu_conn *conn,
@@ -579,23 +549,20 @@ static int listen_room_presence(struct listen_room *r, struct xu_conn *conn,
 	snprintf(room, sizeof(room), "%s", xu_jid_bare(r->occupant));
 	if (type && strcmp(type, "error") == 0) {
 		const char *cond = xu_error_condition(err, XU_NS_STANZAS);
+		const char *hint = xu_muc_error_hint(cond);
 
-		return cmd_fail(XU_ERR_REFUSED, "cannot join %s as %s: %s%s", room,
-		                xu_jid_resource(r->occupant), cond,
-		                strcmp(cond, "conflict") == 0 ? " (nickname in use)"
-		                : strcmp(cond, "not-authorized") == 0
-		                    ? " (password required or wrong)"
-		                : strcmp(cond, "registration-required") == 0 ? " (members only)"
-		                                                             : "");
+		return cmd_fail(XU_ERR_REFUSED, "cannot join %s as %s: %s%s%s%s", room,
+		                xu_jid_resource(r->occupant), cond, hint ? " (" : "",
+		                hint ? hint : "", hint ? ")" : "");
 	}
 	if (type && strcmp(type, "unavailable") == 0) {
 		r->joined = false;
 		return cmd_fail(XU_ERR_REFUSED, "left %s: removed from the room", room);
 	}
-	if (listen_has_status(st, "201")) {
+	if (xu_muc_has_status(st, "201")) {
 		struct xu_stanza *iq = xu_stanza_new("iq", XU_NS_CLIENT), *q, *x, *reply = NULL;
 
-		q = iq ? xu_stanza_add_new(iq, "query", LISTEN_NS_MUC_OWNER) : NULL;
+		q = iq ? xu_stanza_add_new(iq, "query", XU_NS_MUC_OWNER) : NULL;
 		x = q ? xu_stanza_add_new(q, "x", "jabber:x:data") : NULL;
 		if (!x || xu_stanza_set_attr(iq, "type", "set") ||
 		    xu_stanza_set_attr(iq, "to", room) || xu_stanza_set_attr(x, "type", "submit")) {
@@ -607,7 +574,7 @@ static int listen_room_presence(struct listen_room *r, struct xu_conn *conn,
 			cmd_warn("created %s but could not unlock it", room);
 		xu_stanza_free(reply);
 	}
-	if (!r->joined && listen_has_status(st, "110")) {
+	if (!r->joined && xu_muc_has_status(st, "110")) {
 		r->joined = true;
 		if (cmd_opts.verbose || cmd_opts.debug)
 			cmd_note("joined %s as %s", room, xu_jid_resource(r->occupant));

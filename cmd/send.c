@@ -6,6 +6,7 @@
  * after the last message (RFC 6120 §10.1: the server handles a stream in order).
  */
 #include "common.h"
+#include "rooms.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -35,7 +36,7 @@ static struct poptOption send_table[] = {
     {"lines", 0, POPT_ARG_NONE, &send_opts.lines, 0,
      "send each line of stdin as its own message, as it arrives", NULL},
     {"type", 't', POPT_ARG_STRING, &send_opts.type, CMD_STR,
-     "message type: chat, normal or headline (default chat)", "TYPE"},
+     "message type: chat, normal, headline, or groupchat to rooms (default chat)", "TYPE"},
     {"subject", 's', POPT_ARG_STRING, &send_opts.subject, CMD_STR, "message subject", "TEXT"},
     {"thread", 0, POPT_ARG_STRING, &send_opts.thread, CMD_STR, "thread identifier", "ID"},
     {"xml", 0, POPT_ARG_NONE, &send_opts.xml, 0,
@@ -134,30 +135,6 @@ static int send_recipients(poptContext pc, struct send_job *job)
 		}
 		job->to = cmd_xrealloc(job->to, (job->nto + 1) * sizeof(*job->to));
 		job->to[job->nto++] = j;
-	}
-	return 0;
-}
-
-/* The body: -m, or all of stdin without one trailing newline (as $(...) would). */
-static int send_body(char **body)
-{
-	size_t len;
-	int rc;
-
-	if (send_opts.message) {
-		*body = cmd_xstrdup(send_opts.message);
-		return 0;
-	}
-	rc = cmd_read_all(STDIN_FILENO, SEND_MAX_INPUT, body, &len, "standard input");
-	if (rc)
-		return rc;
-	if (len > 0 && (*body)[len - 1] == '\n')
-		(*body)[--len] = '\0';
-	if (len > 0 && (*body)[len - 1] == '\r')
-		(*body)[--len] = '\0';
-	if (strlen(*body) != len) {
-		free(*body);
-		return cmd_fail(XU_ERR_DATA, "standard input holds a NUL byte");
 	}
 	return 0;
 }
@@ -345,6 +322,34 @@ static int send_lines(struct xu_conn *conn, struct send_job *job)
 	return err ? cmd_fail(err, "%s", xu_conn_errmsg(conn)) : 0;
 }
 
+/* --type groupchat: the recipients are rooms, joined first so that nothing is dropped. */
+static bool send_groupchat(void)
+{
+	return send_opts.type && strcmp(send_opts.type, "groupchat") == 0;
+}
+
+/* To rooms: join, send, wait for the room's reflection, leave (cmd/rooms.c). */
+static int send_rooms(struct xu_conn *conn, struct send_job *job, const char *body)
+{
+	struct cmd_rooms r;
+	char *pw = NULL;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (getenv("XMPP_ROOM_PASSWORD")) {
+		pw = cmd_xstrdup(getenv("XMPP_ROOM_PASSWORD"));
+		unsetenv("XMPP_ROOM_PASSWORD");
+	}
+	r.join.password = pw;
+	r.subject = send_opts.subject;
+	r.thread = send_opts.thread;
+	rc = cmd_rooms_send(conn, job->to, job->nto, &r, body);
+	if (xu_conn_close(conn) != XU_OK && !rc && cmd_opts.verbose)
+		cmd_note("closing: %s", xu_conn_errmsg(conn));
+	free(pw);
+	return rc;
+}
+
 static int send_check_usage(struct send_job *job)
 {
 	if (send_opts.xml && (job->nto || send_opts.message || send_opts.lines ||
@@ -357,8 +362,17 @@ static int send_check_usage(struct send_job *job)
 	if (send_opts.lines && send_opts.message)
 		return cmd_fail(XU_ERR_USAGE, "--lines reads stdin: it does not go with -m");
 	if (send_opts.type && strcmp(send_opts.type, "chat") != 0 &&
-	    strcmp(send_opts.type, "normal") != 0 && strcmp(send_opts.type, "headline") != 0)
-		return cmd_fail(XU_ERR_USAGE, "--type must be chat, normal or headline");
+	    strcmp(send_opts.type, "normal") != 0 && strcmp(send_opts.type, "headline") != 0 &&
+	    strcmp(send_opts.type, "groupchat") != 0)
+		return cmd_fail(XU_ERR_USAGE, "--type must be chat, normal, headline or groupchat");
+	if (send_groupchat() && send_opts.lines)
+		return cmd_fail(XU_ERR_USAGE,
+		                "--type groupchat takes one message (-m or stdin), not "
+		                "--lines");
+	for (size_t i = 0; send_groupchat() && i < job->nto; i++)
+		if (!xu_jid_local(job->to[i]) || xu_jid_resource(job->to[i]))
+			return cmd_fail(XU_ERR_DATA, "%s: a room is room@service",
+			                xu_jid_full(job->to[i]));
 	return 0;
 }
 
@@ -381,7 +395,7 @@ static int send_run(poptContext pc)
 	if (send_opts.xml) {
 		rc = send_xml_input(&job);
 	} else if (!send_opts.lines) {
-		rc = send_body(&body);
+		rc = cmd_body(send_opts.message, SEND_MAX_INPUT, &body);
 		if (!rc && !*body)
 			rc = cmd_fail(XU_ERR_DATA, "empty message (nothing on stdin, or -m '')");
 		if (!rc)
@@ -403,11 +417,15 @@ static int send_run(poptContext pc)
 	 * dead link ends the run (75) within twice that rather than at the next line. */
 	if (send_opts.lines)
 		cc.opts.keepalive_ms = cc.opts.timeout_ms;
+	cc.opts.queue_stanzas = send_groupchat();
 	if (!rc)
 		rc = cmd_connect(&cc, &conn);
 	if (rc)
 		goto out;
-	rc = send_opts.lines ? send_lines(conn, &job) : send_all(conn, &job);
+	if (send_groupchat())
+		rc = send_rooms(conn, &job, body);
+	else
+		rc = send_opts.lines ? send_lines(conn, &job) : send_all(conn, &job);
 out:
 	xu_conn_free(conn);
 	cmd_conn_free(&cc);

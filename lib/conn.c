@@ -129,7 +129,8 @@ struct xu_conn {
 	size_t nunacked;
 	size_t unacked_cap;
 	unsigned refused;
-	char refusal[512];
+	char refusal[512];      /* the first refusal (what a flush reports) */
+	char last_refusal[512]; /* the latest */
 	bool server_closed;
 
 	/* long-lived use */
@@ -424,9 +425,10 @@ static void conn_refusal(struct xu_conn *c, const struct conn_track *t, const st
 	if (xu_escape(t->to, strlen(t->to), XU_ESC_LINE, &to) != XU_OK)
 		to = NULL;
 	conn_log(c, XU_LOG_INFO, "refused: %s to %s: %s", xu_stanza_name(st), to ? to : "?", why);
+	snprintf(c->last_refusal, sizeof(c->last_refusal), "%s to %s refused: %s",
+	         xu_stanza_name(st), to ? to : "?", why);
 	if (c->refused++ == 0)
-		snprintf(c->refusal, sizeof(c->refusal), "%s to %s refused: %s", xu_stanza_name(st),
-		         to ? to : "?", why);
+		snprintf(c->refusal, sizeof(c->refusal), "%s", c->last_refusal);
 	free(to);
 }
 
@@ -1350,19 +1352,35 @@ static const char *conn_waiting_for(const struct xu_conn *c)
 	}
 }
 
-/* poll() + dispatch until done(c) or the deadline. */
-static enum xu_err conn_wait(struct xu_conn *c, bool (*done)(const struct xu_conn *c))
+/* What a wait is for: one of the helpers' own conditions, or the caller's. */
+struct conn_until {
+	bool (*own)(const struct xu_conn *c);
+	xu_conn_until_fn *caller;
+	void *ctx;
+	const char *what; /* for the timeout message; NULL: by state */
+};
+
+static bool conn_until_done(struct xu_conn *c, const struct conn_until *u)
+{
+	return u->caller ? u->caller(c, u->ctx) : u->own(c);
+}
+
+/* poll() + dispatch until the condition holds, an error, or the deadline. The helpers' own
+ * waits read on past a full queue (their answer may be behind it); a caller's condition takes
+ * the stanzas itself, so the queue bound holds. */
+static enum xu_err conn_wait_until(struct xu_conn *c, const struct conn_until *u)
 {
 	struct pollfd pfd;
 	int64_t left;
 	int r, t;
 
-	c->blocking = true;
-	while (!done(c) && !c->err) {
+	c->blocking = u->caller == NULL;
+	while (!conn_until_done(c, u) && !c->err) {
 		left = c->deadline - xu_now_ms();
 		if (left <= 0) {
 			conn_fail(c, XU_ERR_TIMEOUT, "timed out after %u s waiting for %s",
-			          (c->timeout_ms + 999) / 1000, conn_waiting_for(c));
+			          (c->timeout_ms + 999) / 1000,
+			          u->what ? u->what : conn_waiting_for(c));
 			break;
 		}
 		t = xu_conn_timeout_ms(c);
@@ -1387,6 +1405,24 @@ static enum xu_err conn_wait(struct xu_conn *c, bool (*done)(const struct xu_con
 	}
 	c->blocking = false;
 	return c->err;
+}
+
+static enum xu_err conn_wait(struct xu_conn *c, bool (*done)(const struct xu_conn *c))
+{
+	struct conn_until u = {done, NULL, NULL, NULL};
+
+	return conn_wait_until(c, &u);
+}
+
+enum xu_err xu_conn_wait(struct xu_conn *c, xu_conn_until_fn *until, void *ctx, const char *what)
+{
+	struct conn_until u = {NULL, until, ctx, what};
+
+	if (c->err)
+		return c->err;
+	if (c->state != CONN_READY)
+		return conn_fail(c, XU_ERR_TEMP, "not connected");
+	return conn_wait_until(c, &u);
 }
 
 static bool conn_is_ready(const struct xu_conn *c)
@@ -1581,6 +1617,13 @@ enum xu_err xu_conn_close(struct xu_conn *c)
 	err = c->refused ? XU_ERR_REFUSED : c->err;
 	c->state = err ? CONN_FAILED : CONN_CLOSED;
 	return err;
+}
+
+unsigned xu_conn_refused(const struct xu_conn *c, const char **last)
+{
+	if (last)
+		*last = c->refused ? c->last_refusal : NULL;
+	return c->refused;
 }
 
 uint64_t xu_conn_sent(const struct xu_conn *c)

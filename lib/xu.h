@@ -185,6 +185,46 @@ void xu_json_free(struct xu_json *v);
 /* An object's member (the first of that name), or NULL. */
 const struct xu_json *xu_json_get(const struct xu_json *obj, const char *key);
 
+/* ---------------------------------------------------------------- chat rooms (XEP-0045) */
+
+#define XU_NS_MUC "http://jabber.org/protocol/muc"
+#define XU_NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define XU_NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+
+struct xu_conn; /* see "connections" below */
+
+/* The join presence to room/nick, with a password, and asking for `history` messages of
+ * history (-1: the room's default). Errors: XU_ERR_NOMEM, XU_ERR_DATA (password). */
+enum xu_err xu_muc_join_new(const struct xu_jid *occupant, const char *password, int history,
+                            struct xu_stanza **out);
+/* Whether a presence carries muc#user status `code` ("110": ours, "201": created...). */
+bool xu_muc_has_status(const struct xu_stanza *st, const char *code);
+/* What a join or message error condition means in a room ("members only"), or NULL. */
+const char *xu_muc_error_hint(const char *cond);
+
+struct xu_muc_join_opts {
+	const char *password; /* or NULL */
+	bool no_rename;       /* fail on a nickname in use instead of trying nick-2 .. nick-9 */
+};
+
+/* Blocking, for one-shot use of a connection (what else arrives meanwhile is dropped): join
+ * room as nick and wait for our own presence (status 110); *occupant is the JID we got (the
+ * room may change the nick, 210). A room that did not exist, which the join created (201), is
+ * left again and refused: sending is no way to create rooms.
+ * Errors: XU_ERR_REFUSED (why: "registration-required (members only)"...), XU_ERR_NOHOST (no
+ * such chat service), XU_ERR_TIMEOUT, XU_ERR_TEMP, XU_ERR_DATA, XU_ERR_NOMEM. */
+enum xu_err xu_muc_join(struct xu_conn *conn, const struct xu_jid *room, const char *nick,
+                        const struct xu_muc_join_opts *opts, struct xu_jid **occupant, char *why,
+                        size_t whylen);
+/* Blocking: send n groupchat messages (each with an id; ownership passes) and wait until the
+ * room has reflected every one back to occupant (XEP-0045 §7.4), or refused one.
+ * *confirmed says how many were reflected. Errors: as xu_muc_join, XU_ERR_USAGE (no id). */
+enum xu_err xu_muc_send(struct xu_conn *conn, const struct xu_jid *occupant,
+                        struct xu_stanza **msgs, size_t n, size_t *confirmed, char *why,
+                        size_t whylen);
+/* Blocking: leave the room (unavailable presence, confirmed by the server). */
+enum xu_err xu_muc_leave(struct xu_conn *conn, const struct xu_jid *occupant);
+
 /* ---------------------------------------------------------------- roster and blocklist */
 
 #define XU_NS_ROSTER "jabber:iq:roster"
@@ -536,6 +576,17 @@ bool xu_conn_resumed(const struct xu_conn *conn);
  * result or error, which *reply receives (free it). Errors: XU_ERR_TEMP, XU_ERR_TIMEOUT,
  * XU_ERR_NOMEM; an error reply is XU_OK with type='error' in *reply. */
 enum xu_err xu_conn_iq(struct xu_conn *conn, struct xu_stanza *iq, struct xu_stanza **reply);
+
+/* Blocking: poll() + dispatch until until(conn, ctx) returns true, an error, or the deadline
+ * (XU_ERR_TIMEOUT, "waiting for WHAT"). `until` runs before each round and may take received
+ * stanzas with xu_conn_next; it must, for the queue's bound to let reading go on. */
+typedef bool xu_conn_until_fn(struct xu_conn *conn, void *ctx);
+enum xu_err xu_conn_wait(struct xu_conn *conn, xu_conn_until_fn *until, void *ctx,
+                         const char *what);
+
+/* How many stanzas we sent came back as errors so far, and the latest one's "message to X
+ * refused: condition (text)" (borrowed; NULL when none). */
+unsigned xu_conn_refused(const struct xu_conn *conn, const char **last);
 
 /* Number of stanzas sent and confirmed so far. */
 uint64_t xu_conn_sent(const struct xu_conn *conn);

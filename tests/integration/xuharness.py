@@ -62,6 +62,7 @@ SEND = "xmpp-send"
 LISTEN = "xmpp-listen"
 PRESENCE = "xmpp-presence"
 ROSTER = "xmpp-roster"
+MUC = "xmpp-muc"
 
 # Hosts every server certificate must cover (see /work/shared/notes/servers.md).
 SERVER_NAMES = ["localhost", "conference.localhost", "upload.localhost", "example.test",
@@ -320,6 +321,17 @@ def listen_path():
 
 def roster_path():
     return os.path.join(BIN_DIR, ROSTER)
+
+
+def muc_path():
+    return os.path.join(BIN_DIR, MUC)
+
+
+def require_muc():
+    p = muc_path()
+    if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+        raise SkipAll("xmpp-muc not built (no %s)" % p)
+    return p
 
 
 def require_roster():
@@ -830,6 +842,13 @@ class Prosody:
             self.stop()
             raise RuntimeError("prosody did not restart on ports %d/%d (%s); log tail:\n%s" % (
                 self.port, self.tls_port, why, tail(self.log)))
+
+    # -- xmpp-muc
+
+    def run_muc(self, args, env=None, stdin=None, timeout=60, user="alice", conn=True, password=True):
+        """Run xmpp-muc as user to its end: (rc, stdout, stderr)."""
+        return self._run_command(self.command_argv(muc_path(), args, user=user, conn=conn),
+                                 env, stdin, timeout, user, password)
 
     # -- xmpp-roster
 
