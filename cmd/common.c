@@ -595,6 +595,26 @@ int cmd_format(const char *name, enum xu_rec_format *fmt)
 	return 0;
 }
 
+char *cmd_join(const char *const *parts, size_t n, const char *sep)
+{
+	size_t len = 1, i, at = 0;
+	char *s;
+
+	for (i = 0; i < n; i++)
+		len += strlen(parts[i]) + (i ? strlen(sep) : 0);
+	s = cmd_xmalloc(len);
+	for (i = 0; i < n; i++) {
+		if (i) {
+			memcpy(s + at, sep, strlen(sep));
+			at += strlen(sep);
+		}
+		memcpy(s + at, parts[i], strlen(parts[i]));
+		at += strlen(parts[i]);
+	}
+	s[at] = '\0';
+	return s;
+}
+
 int cmd_body(const char *message, size_t max, char **body)
 {
 	size_t len;

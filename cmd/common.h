@@ -97,6 +97,9 @@ int cmd_body(const char *message, size_t max, char **body);
 /* Read all of a file descriptor (capped). Returns 0 or an exit code (message printed). */
 int cmd_read_all(int fd, size_t max, char **out, size_t *len, const char *what);
 
+/* The n strings joined with sep, malloc'ed (never NULL). */
+char *cmd_join(const char *const *parts, size_t n, const char *sep);
+
 void *cmd_xmalloc(size_t n);
 void *cmd_xrealloc(void *p, size_t n);
 char *cmd_xstrdup(const char *s);

@@ -5,21 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAM_NS_DATA "jabber:x:data"
-
-/* <field var='NAME'><value>VALUE</value></field> in a data form. */
-static enum xu_err mam_field(struct xu_stanza *x, const char *var, const char *type,
-                             const char *value)
-{
-	struct xu_stanza *f = xu_stanza_add_new(x, "field", NULL), *v;
-
-	v = f ? xu_stanza_add_new(f, "value", NULL) : NULL;
-	if (!v || xu_stanza_set_attr(f, "var", var) ||
-	    (type && xu_stanza_set_attr(f, "type", type)))
-		return XU_ERR_NOMEM;
-	return xu_stanza_add_text(v, value, strlen(value));
-}
-
 /* <name>text</name> under st (text NULL: an empty element). */
 static enum xu_err mam_text_child(struct xu_stanza *st, const char *name, const char *text)
 {
@@ -42,11 +27,15 @@ enum xu_err xu_mam_query(const struct xu_mam_page *p, struct xu_stanza **out)
 	    xu_stanza_set_attr(q, "queryid", p->queryid))
 		goto fail;
 	if (p->start) {
-		x = xu_stanza_add_new(q, "x", MAM_NS_DATA);
-		if (!x || xu_stanza_set_attr(x, "type", "submit") ||
-		    mam_field(x, "FORM_TYPE", "hidden", XU_NS_MAM) ||
-		    mam_field(x, "start", NULL, p->start))
+		static const char *const var[] = {"start"};
+
+		err = xu_form_submit_new(XU_NS_MAM, var, &p->start, 1, &x);
+		if (err)
 			goto fail;
+		err = xu_stanza_add_child(q, x);
+		if (err)
+			goto fail;
+		err = XU_ERR_NOMEM;
 	}
 	set = xu_stanza_add_new(q, "set", XU_NS_RSM);
 	snprintf(max, sizeof(max), "%u", p->max ? p->max : 50);

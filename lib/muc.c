@@ -114,6 +114,7 @@ static enum xu_err muc_refusal(const struct xu_stanza *st, char *why, size_t why
 
 struct muc_join {
 	const struct xu_jid *room;
+	const struct xu_muc_join_opts *o;
 	struct xu_jid *self;  /* our occupant JID once joined */
 	bool created, failed; /* 201; a presence error */
 	bool conflict;        /* the error was <conflict/>: another nickname may do */
@@ -147,21 +148,23 @@ static bool muc_join_until(struct xu_conn *conn, void *ctx)
 				mj->self = j;
 				mj->created = xu_muc_has_status(st, "201");
 			} else {
+				if ((!type || strcmp(type, "unavailable") != 0) && mj->o->occupant)
+					mj->o->occupant(mj->o->ctx, st);
 				xu_jid_free(j);
 			}
 		}
-		/* Other occupants, history, the subject: not what a one-shot command is for. */
+		/* Anything else before our presence is not what a one-shot command is for. */
 		xu_stanza_free(st);
 	}
 	return mj->self || mj->failed;
 }
 
-/* One join attempt as occupant; no history (a one-shot command does not read it). */
+/* One join attempt as occupant. */
 static enum xu_err muc_join_once(struct xu_conn *conn, const struct xu_jid *occupant,
-                                 const char *password, struct muc_join *mj)
+                                 struct muc_join *mj)
 {
 	struct xu_stanza *p = NULL;
-	enum xu_err err = xu_muc_join_new(occupant, password, 0, &p);
+	enum xu_err err = xu_muc_join_new(occupant, mj->o->password, mj->o->history, &p);
 
 	if (err)
 		return err;
@@ -182,7 +185,7 @@ enum xu_err xu_muc_join(struct xu_conn *conn, const struct xu_jid *room, const c
 
 	*occupant = NULL;
 	for (attempt = 1; attempt <= MUC_RENAMES; attempt++) {
-		struct muc_join mj = {room, NULL, false, false, false, XU_OK, why, whylen};
+		struct muc_join mj = {room, o, NULL, false, false, false, XU_OK, why, whylen};
 		struct xu_jid *want = NULL;
 
 		if (attempt == 1)
@@ -194,7 +197,7 @@ enum xu_err xu_muc_join(struct xu_conn *conn, const struct xu_jid *room, const c
 			snprintf(why, whylen, "invalid nickname '%s': %s", nick, jwhy);
 			return err;
 		}
-		err = muc_join_once(conn, want, o->password, &mj);
+		err = muc_join_once(conn, want, &mj);
 		xu_jid_free(want);
 		if (err == XU_ERR_DATA) {
 			snprintf(why, whylen, "the password holds characters XML cannot carry");
@@ -204,12 +207,14 @@ enum xu_err xu_muc_join(struct xu_conn *conn, const struct xu_jid *room, const c
 			snprintf(why, whylen, "%s", xu_conn_errmsg(conn));
 			return err;
 		}
-		if (mj.self && mj.created) {
-			/* We just made it: sending is no way to create rooms (xmpp-muc create is).
+		if (mj.self && mj.created != o->create) {
+			/* Sending is no way to create rooms, and creating no way to take one over.
 			 */
 			xu_muc_leave(conn, mj.self);
 			xu_jid_free(mj.self);
-			snprintf(why, whylen, "no such room (the service would have created it)");
+			snprintf(why, whylen, "%s",
+			         o->create ? "the room exists already"
+			                   : "no such room (the service would have created it)");
 			return XU_ERR_REFUSED;
 		}
 		if (mj.self) {
@@ -223,6 +228,19 @@ enum xu_err xu_muc_join(struct xu_conn *conn, const struct xu_jid *room, const c
 }
 
 /* ---------------------------------------------------------------- sending */
+
+/* The room's error for one of ours: the connection takes those it can match to what we sent
+ * (by id), so a refusal shows as its count going past where it was before we sent. */
+static void muc_refused(struct xu_conn *conn, unsigned before, enum xu_err *err, char *why,
+                        size_t whylen)
+{
+	const char *last;
+
+	if (!*err && xu_conn_refused(conn, &last) > before) {
+		*err = XU_ERR_REFUSED;
+		snprintf(why, whylen, "%s", last);
+	}
+}
 
 struct muc_send {
 	const struct xu_jid *self;
@@ -239,14 +257,9 @@ static bool muc_send_until(struct xu_conn *conn, void *ctx)
 {
 	struct muc_send *ms = ctx;
 	struct xu_stanza *st;
-	const char *last;
 	size_t i;
 
-	/* The room's error for one of ours: the connection takes those it can match. */
-	if (!ms->err && xu_conn_refused(conn, &last) > ms->refused) {
-		ms->err = XU_ERR_REFUSED;
-		snprintf(ms->why, ms->whylen, "%s", last);
-	}
+	muc_refused(conn, ms->refused, &ms->err, ms->why, ms->whylen);
 	while (!ms->err && ms->confirmed < ms->n && xu_conn_next(conn, &st) == XU_OK && st) {
 		const char *id = xu_stanza_attr(st, "id"), *type = xu_stanza_attr(st, "type");
 		struct xu_jid *j = NULL;
@@ -317,6 +330,68 @@ enum xu_err xu_muc_send(struct xu_conn *conn, const struct xu_jid *occupant,
 	return err;
 }
 
+/* ---------------------------------------------------------------- the subject */
+
+struct muc_subject {
+	const struct xu_jid *self;
+	const char *text;
+	unsigned refused;
+	bool done;
+	enum xu_err err;
+	char *why;
+	size_t whylen;
+};
+
+/* The room announces a new subject to everyone, us included, from our occupant JID; servers
+ * need not keep our id on it (Prosody does not), so the text is what is matched. */
+static bool muc_subject_until(struct xu_conn *conn, void *ctx)
+{
+	struct muc_subject *sj = ctx;
+	struct xu_stanza *st;
+
+	muc_refused(conn, sj->refused, &sj->err, sj->why, sj->whylen);
+	while (!sj->err && !sj->done && xu_conn_next(conn, &st) == XU_OK && st) {
+		const char *subject = xu_stanza_child_text(st, "subject", NULL);
+		const char *type = xu_stanza_attr(st, "type");
+		struct xu_jid *j = NULL;
+
+		if (strcmp(xu_stanza_name(st), "message") == 0 && type &&
+		    strcmp(type, "groupchat") == 0 && subject && strcmp(subject, sj->text) == 0 &&
+		    !xu_stanza_child(st, "body", NULL) && muc_from_room(st, sj->self, &j) &&
+		    xu_jid_equal(j, sj->self))
+			sj->done = true;
+		xu_jid_free(j);
+		xu_stanza_free(st);
+	}
+	return sj->err || sj->done;
+}
+
+enum xu_err xu_muc_set_subject(struct xu_conn *conn, const struct xu_jid *occupant,
+                               const char *text, char *why, size_t whylen)
+{
+	struct muc_subject sj = {occupant, text,  xu_conn_refused(conn, NULL), false, XU_OK,
+	                         why,      whylen};
+	struct xu_jid *room = NULL;
+	struct xu_stanza *m = NULL;
+	const char *mwhy = NULL;
+	enum xu_err err = xu_jid_to_bare(occupant, &room);
+
+	if (!err)
+		err = xu_message_new(room, "groupchat", NULL, text, NULL, NULL, &m, &mwhy);
+	xu_jid_free(room);
+	if (err) {
+		snprintf(why, whylen, "%s", mwhy ? mwhy : xu_err_str(err));
+		return err;
+	}
+	err = xu_conn_send(conn, m);
+	if (!err)
+		err =
+		    xu_conn_wait(conn, muc_subject_until, &sj, "the room to announce the subject");
+	if (err && !sj.err)
+		snprintf(why, whylen, "%s", xu_conn_errmsg(conn));
+	return err ? err : sj.err;
+}
+
 /* ---------------------------------------------------------------- leaving */
 
 enum xu_err xu_muc_leave(struct xu_conn *conn, const struct xu_jid *occupant)
@@ -333,4 +408,123 @@ enum xu_err xu_muc_leave(struct xu_conn *conn, const struct xu_jid *occupant)
 	 * presence for us may come after we are gone. */
 	err = xu_conn_send(conn, p);
 	return err ? err : xu_conn_flush(conn);
+}
+
+/* ---------------------------------------------------------------- administration */
+
+static struct xu_stanza *muc_iq(const struct xu_jid *room, const char *type, const char *ns,
+                                struct xu_stanza **q)
+{
+	struct xu_stanza *iq = xu_stanza_new("iq", XU_NS_CLIENT);
+
+	*q = iq ? xu_stanza_add_new(iq, "query", ns) : NULL;
+	if (!*q || xu_stanza_set_attr(iq, "type", type) ||
+	    xu_stanza_set_attr(iq, "to", xu_jid_bare(room))) {
+		xu_stanza_free(iq);
+		return NULL;
+	}
+	return iq;
+}
+
+/* <reason>text</reason> under el, when text is given and XML can carry it. */
+static enum xu_err muc_reason(struct xu_stanza *el, const char *text)
+{
+	struct xu_stanza *r;
+
+	if (!text)
+		return XU_OK;
+	if (!xu_utf8_xml_ok(text, strlen(text)))
+		return XU_ERR_DATA;
+	r = xu_stanza_add_new(el, "reason", NULL);
+	return r ? xu_stanza_add_text(r, text, strlen(text)) : XU_ERR_NOMEM;
+}
+
+enum xu_err xu_muc_admin_iq(const struct xu_jid *room, const char *nick, const char *jid,
+                            const char *role, const char *affiliation, const char *reason,
+                            struct xu_stanza **out)
+{
+	struct xu_stanza *q, *iq = muc_iq(room, "set", XU_NS_MUC_ADMIN, &q), *item;
+	enum xu_err err = XU_ERR_NOMEM;
+
+	*out = NULL;
+	item = iq ? xu_stanza_add_new(q, "item", NULL) : NULL;
+	if (item && !(nick && xu_stanza_set_attr(item, "nick", nick)) &&
+	    !(jid && xu_stanza_set_attr(item, "jid", jid)) &&
+	    !(role && xu_stanza_set_attr(item, "role", role)) &&
+	    !(affiliation && xu_stanza_set_attr(item, "affiliation", affiliation)))
+		err = muc_reason(item, reason);
+	if (err) {
+		xu_stanza_free(iq);
+		return err;
+	}
+	*out = iq;
+	return XU_OK;
+}
+
+enum xu_err xu_muc_owner_iq(const struct xu_jid *room, struct xu_stanza *form,
+                            struct xu_stanza **out)
+{
+	struct xu_stanza *q, *iq = muc_iq(room, form ? "set" : "get", XU_NS_MUC_OWNER, &q);
+
+	*out = NULL;
+	if (!iq || (form && xu_stanza_add_child(q, form))) {
+		if (!iq)
+			xu_stanza_free(form);
+		xu_stanza_free(iq);
+		return XU_ERR_NOMEM;
+	}
+	*out = iq;
+	return XU_OK;
+}
+
+enum xu_err xu_muc_destroy_iq(const struct xu_jid *room, const char *reason, struct xu_stanza **out)
+{
+	struct xu_stanza *q, *iq = muc_iq(room, "set", XU_NS_MUC_OWNER, &q), *d;
+	enum xu_err err;
+
+	*out = NULL;
+	d = iq ? xu_stanza_add_new(q, "destroy", NULL) : NULL;
+	err = d ? muc_reason(d, reason) : XU_ERR_NOMEM;
+	if (err) {
+		xu_stanza_free(iq);
+		return err;
+	}
+	*out = iq;
+	return XU_OK;
+}
+
+enum xu_err xu_muc_invite_new(const struct xu_jid *room, const char *to, const char *reason,
+                              bool direct, struct xu_stanza **out)
+{
+	struct xu_stanza *m = xu_stanza_new("message", XU_NS_CLIENT), *x, *inv;
+	enum xu_err err = XU_ERR_NOMEM;
+
+	*out = NULL;
+	if (reason && !xu_utf8_xml_ok(reason, strlen(reason))) {
+		xu_stanza_free(m);
+		return XU_ERR_DATA;
+	}
+	if (!m)
+		return XU_ERR_NOMEM;
+	if (direct) {
+		/* XEP-0249: to the invitee, naming the room. */
+		x = xu_stanza_add_new(m, "x", "jabber:x:conference");
+		if (x && !xu_stanza_set_attr(m, "to", to) &&
+		    !xu_stanza_set_attr(x, "jid", xu_jid_bare(room)) &&
+		    !(reason && xu_stanza_set_attr(x, "reason", reason)))
+			err = XU_OK;
+	} else {
+		/* XEP-0045 §7.8.2: to the room, which passes it on. */
+		x = xu_stanza_add_new(m, "x", XU_NS_MUC_USER);
+		inv = x ? xu_stanza_add_new(x, "invite", NULL) : NULL;
+		if (inv && !xu_stanza_set_attr(m, "to", xu_jid_bare(room)) &&
+		    !xu_stanza_set_attr(inv, "to", to))
+			err = muc_reason(inv, reason);
+	}
+	if (err) {
+		xu_stanza_free(m);
+		return err;
+	}
+	*out = m;
+	return XU_OK;
 }

@@ -461,3 +461,59 @@ enum xu_err xu_record_format(const struct xu_record *rec, enum xu_rec_format fmt
 	xu_buf_free(&b);
 	return err;
 }
+
+/* ---------------------------------------------------------------- named fields */
+
+static enum xu_err rec_field(struct xu_buf *b, const char *v, enum xu_rec_format fmt)
+{
+	char *esc = NULL;
+	enum xu_err err;
+
+	if (!v)
+		return fmt == XU_REC_JSON ? xu_buf_adds(b, "null") : XU_OK;
+	err = fmt == XU_REC_JSON ? xu_json_escape(v, strlen(v), &esc)
+	                         : xu_escape(v, strlen(v), XU_ESC_LINE, &esc);
+	if (!err)
+		err = fmt == XU_REC_JSON ? xu_buf_addf(b, "\"%s\"", esc) : xu_buf_adds(b, esc);
+	free(esc);
+	return err;
+}
+
+enum xu_err xu_fields_format(enum xu_rec_format fmt, const struct xu_stanza *st,
+                             const char *const *keys, const char *const *vals, size_t n, char **out,
+                             size_t *len)
+{
+	struct xu_buf b;
+	enum xu_err err = XU_OK;
+	size_t i;
+
+	xu_buf_init(&b, 0);
+	if (fmt == XU_REC_XML) {
+		char *line = NULL;
+		size_t l;
+
+		err = st ? xu_stanza_to_line(st, &line, &l) : XU_ERR_USAGE;
+		if (!err)
+			err = xu_buf_add(&b, line, l);
+		free(line);
+	} else {
+		if (fmt == XU_REC_JSON)
+			err = xu_buf_adds(&b, "{");
+		for (i = 0; !err && i < n; i++) {
+			if (i)
+				err = xu_buf_adds(&b, fmt == XU_REC_JSON ? "," : "\t");
+			if (!err && fmt == XU_REC_JSON)
+				err = xu_buf_addf(&b, "\"%s\":", keys[i]);
+			if (!err)
+				err = rec_field(&b, vals[i], fmt);
+		}
+		if (!err && fmt == XU_REC_JSON)
+			err = xu_buf_adds(&b, "}");
+	}
+	if (!err)
+		err = xu_buf_adds(&b, "\n");
+	if (!err)
+		err = xu_buf_take(&b, out, len);
+	xu_buf_free(&b);
+	return err;
+}

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #define SERVICE_NODE "https://xmpp-utils.invalid"
-#define XU_NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define XU_NS_VERSION "jabber:iq:version"
 
 /* Sorted byte-wise, as the XEP-0115 §5.1 hash input wants them. */

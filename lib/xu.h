@@ -185,11 +185,67 @@ void xu_json_free(struct xu_json *v);
 /* An object's member (the first of that name), or NULL. */
 const struct xu_json *xu_json_get(const struct xu_json *obj, const char *key);
 
+/* ---------------------------------------------------------------- data forms, discovery */
+
+#define XU_NS_DATA "jabber:x:data"
+#define XU_NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define XU_NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+
+/* A data form (XEP-0004): its fields with their values, as received. */
+struct xu_form_field {
+	char *var, *type, *label; /* NULL when absent */
+	char **values;
+	size_t nvalues;
+};
+struct xu_form {
+	struct xu_form_field *fields;
+	size_t n;
+};
+
+/* Read <x xmlns='jabber:x:data'/>. Errors: XU_ERR_DATA (not a form), XU_ERR_NOMEM. */
+enum xu_err xu_form_parse(const struct xu_stanza *x, struct xu_form **out);
+void xu_form_free(struct xu_form *form);
+/* The field named var, or NULL. */
+const struct xu_form_field *xu_form_get(const struct xu_form *form, const char *var);
+/* A submitted form: FORM_TYPE (unless NULL), then var=value for each of n pairs.
+ * Errors: XU_ERR_DATA (characters XML cannot carry), XU_ERR_NOMEM. */
+enum xu_err xu_form_submit_new(const char *form_type, const char *const *vars,
+                               const char *const *values, size_t n, struct xu_stanza **out);
+
+/* XEP-0030 disco#info: the request to `to`, and what the answer says. */
+struct xu_disco_info {
+	struct {
+		char *category, *type, *name; /* "" when absent */
+	} * ids;
+	size_t nids;
+	char **features;
+	size_t nfeatures;
+	struct xu_form *form; /* the first extension form (XEP-0128), or NULL */
+};
+enum xu_err xu_disco_info_iq(const char *to, struct xu_stanza **iq);
+/* Errors: XU_ERR_PROTO (no <query/>), XU_ERR_NOMEM. */
+enum xu_err xu_disco_info_parse(const struct xu_stanza *reply, struct xu_disco_info **out);
+void xu_disco_info_free(struct xu_disco_info *info);
+bool xu_disco_has_feature(const struct xu_disco_info *info, const char *var);
+
+/* disco#items, paged (XEP-0059) when max > 0: after an RSM id. *last (borrowed from reply)
+ * is where the next page starts, NULL when the answer was not paged.
+ * Errors: XU_ERR_PROTO (no <query/>), XU_ERR_NOMEM. */
+struct xu_disco_item {
+	char *jid, *name; /* name "" when absent */
+};
+enum xu_err xu_disco_items_iq(const char *to, const char *after, unsigned max,
+                              struct xu_stanza **iq);
+enum xu_err xu_disco_items_parse(const struct xu_stanza *reply, struct xu_disco_item **items,
+                                 size_t *n, const char **last);
+void xu_disco_items_free(struct xu_disco_item *items, size_t n);
+
 /* ---------------------------------------------------------------- chat rooms (XEP-0045) */
 
 #define XU_NS_MUC "http://jabber.org/protocol/muc"
 #define XU_NS_MUC_USER "http://jabber.org/protocol/muc#user"
 #define XU_NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+#define XU_NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
 
 struct xu_conn; /* see "connections" below */
 
@@ -205,12 +261,18 @@ const char *xu_muc_error_hint(const char *cond);
 struct xu_muc_join_opts {
 	const char *password; /* or NULL */
 	bool no_rename;       /* fail on a nickname in use instead of trying nick-2 .. nick-9 */
+	bool create;          /* the room must be new: we create it (201), else XU_ERR_REFUSED */
+	int history;          /* messages of history to ask for (0: none, -1: the room's choice) */
+	/* Called with each other occupant's presence the room sends before ours, or NULL. */
+	void (*occupant)(void *ctx, const struct xu_stanza *presence);
+	void *ctx;
 };
 
 /* Blocking, for one-shot use of a connection (what else arrives meanwhile is dropped): join
  * room as nick and wait for our own presence (status 110); *occupant is the JID we got (the
  * room may change the nick, 210). A room that did not exist, which the join created (201), is
- * left again and refused: sending is no way to create rooms.
+ * left again and refused, unless opts->create (then an existing room is refused). What the
+ * room sends after our presence (history, subject) stays queued for the caller.
  * Errors: XU_ERR_REFUSED (why: "registration-required (members only)"...), XU_ERR_NOHOST (no
  * such chat service), XU_ERR_TIMEOUT, XU_ERR_TEMP, XU_ERR_DATA, XU_ERR_NOMEM. */
 enum xu_err xu_muc_join(struct xu_conn *conn, const struct xu_jid *room, const char *nick,
@@ -222,8 +284,26 @@ enum xu_err xu_muc_join(struct xu_conn *conn, const struct xu_jid *room, const c
 enum xu_err xu_muc_send(struct xu_conn *conn, const struct xu_jid *occupant,
                         struct xu_stanza **msgs, size_t n, size_t *confirmed, char *why,
                         size_t whylen);
+/* Blocking: set the room's subject (XEP-0045 §8.1) and wait until the room announces it, or
+ * refuses (XU_ERR_REFUSED: why). Errors: also XU_ERR_DATA (text), XU_ERR_TIMEOUT. */
+enum xu_err xu_muc_set_subject(struct xu_conn *conn, const struct xu_jid *occupant,
+                               const char *text, char *why, size_t whylen);
 /* Blocking: leave the room (unavailable presence, confirmed by the server). */
 enum xu_err xu_muc_leave(struct xu_conn *conn, const struct xu_jid *occupant);
+
+/* Requests to a room (no id yet). Errors: XU_ERR_NOMEM, XU_ERR_DATA (text XML cannot carry).
+ * admin (§9, §8): set the role of nick, or the affiliation of jid, with a reason or NULL. */
+enum xu_err xu_muc_admin_iq(const struct xu_jid *room, const char *nick, const char *jid,
+                            const char *role, const char *affiliation, const char *reason,
+                            struct xu_stanza **iq);
+/* owner (§10): get the configuration form (form NULL), or submit one (ownership passes). */
+enum xu_err xu_muc_owner_iq(const struct xu_jid *room, struct xu_stanza *form,
+                            struct xu_stanza **iq);
+/* owner (§10.9): destroy the room. */
+enum xu_err xu_muc_destroy_iq(const struct xu_jid *room, const char *reason, struct xu_stanza **iq);
+/* An invitation to room for `to`: mediated through the room (§7.8.2), or direct (XEP-0249). */
+enum xu_err xu_muc_invite_new(const struct xu_jid *room, const char *to, const char *reason,
+                              bool direct, struct xu_stanza **msg);
 
 /* ---------------------------------------------------------------- roster and blocklist */
 
@@ -352,6 +432,14 @@ void xu_record_clear(struct xu_record *rec);
  * *out is malloc'ed. Errors: XU_ERR_NOMEM, XU_ERR_DATA. */
 enum xu_err xu_record_format(const struct xu_record *rec, enum xu_rec_format fmt, bool nul,
                              char **out, size_t *len);
+
+/* A record of named string fields (room info, occupants, form fields...): text is the values
+ * separated by tabs, each escaped for one line (NULL: empty); JSON an object of the keys (NULL:
+ * null); XML the stanza st on one line. LF-terminated, *out malloc'ed.
+ * Errors: XU_ERR_NOMEM, XU_ERR_DATA, XU_ERR_USAGE (XML without st). */
+enum xu_err xu_fields_format(enum xu_rec_format fmt, const struct xu_stanza *st,
+                             const char *const *keys, const char *const *vals, size_t n, char **out,
+                             size_t *len);
 
 /* ---------------------------------------------------------------- presence, service discovery */
 

@@ -31,10 +31,29 @@ function __xmpp_muc_accounts
 end
 
 set -l mechs SCRAM-SHA-512-PLUS SCRAM-SHA-512 SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN
-set -l verbs send
+set -l verbs send info list config occupants subject history create destroy invite kick ban role affiliation
 
 complete -c xmpp-muc -f
 complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a send -d 'Send a message to rooms, confirmed by each room'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a info -d 'Show a room\'s name, description, features'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a list -d 'List the rooms of a chat service'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a config -d 'Show or change a room\'s configuration'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a occupants -d 'List who is in a room'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a subject -d 'Show or set a room\'s subject'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a history -d 'Print a room\'s recent messages'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a create -d 'Create a room, with a configuration'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a destroy -d 'Destroy a room'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a invite -d 'Invite someone to a room'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a kick -d 'Remove an occupant'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a ban -d 'Ban a JID from a room'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a role -d 'Set an occupant\'s role'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a affiliation -d 'Set a JID\'s affiliation'
+complete -c xmpp-muc -s f -l format -x -a 'text json xml' -d 'Output format'
+complete -c xmpp-muc -l config -x -a 'name= description= persistent= members-only= moderated= public= password= max-users= subject-change=' -d 'create: configure KEY=VALUE'
+complete -c xmpp-muc -l set -x -d 'config: change KEY=VALUE; subject: the new subject'
+complete -c xmpp-muc -l reason -x -d 'The reason given'
+complete -c xmpp-muc -l direct -d 'invite: directly to the invitee (XEP-0249)'
+complete -c xmpp-muc -l max -x -d 'history: at most N messages'
 complete -c xmpp-muc -s m -l message -x -d 'send: message text (default: stdin)'
 complete -c xmpp-muc -l nick -x -d 'Nickname in the room'
 complete -c xmpp-muc -l room-password -x -d 'The room\'s password (better: $XMPP_ROOM_PASSWORD)'

@@ -300,6 +300,40 @@ static void fuzz_presence(const struct xu_stanza *st, struct xu_presences *ps,
 	}
 }
 
+/* What rooms and services say about themselves (disco#info and #items, data forms, roster
+ * results): parsed without trouble, and what comes out is well formed. */
+static void fuzz_discovery(const struct xu_stanza *st)
+{
+	struct xu_disco_info *d = NULL;
+	struct xu_disco_item *items = NULL;
+	struct xu_form *f = NULL;
+	struct xu_roster *r = NULL;
+	const char *last = NULL;
+	size_t n = 0, i;
+
+	if (xu_disco_info_parse(st, &d) == XU_OK) {
+		for (i = 0; i < d->nfeatures; i++)
+			fuzz_check(d->features[i] != NULL);
+		xu_disco_info_free(d);
+	}
+	if (xu_disco_items_parse(st, &items, &n, &last) == XU_OK) {
+		for (i = 0; i < n; i++)
+			fuzz_check(items[i].jid && items[i].name);
+		fuzz_check(!last || *last);
+		xu_disco_items_free(items, n);
+	}
+	if (xu_form_parse(st, &f) == XU_OK) {
+		for (i = 0; i < f->n; i++)
+			fuzz_check(f->fields[i].nvalues == 0 || f->fields[i].values != NULL);
+		xu_form_free(f);
+	}
+	if (xu_roster_parse(st, &r) == XU_OK) {
+		for (i = 0; i + 1 < r->n; i++)
+			fuzz_check(strcmp(r->items[i].jid, r->items[i + 1].jid) < 0);
+		xu_roster_free(r);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct xu_jid *me;
@@ -318,6 +352,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < n; i++) {
 		fuzz_record(list[i], arrival);
 		fuzz_archive(list[i], me, arrival);
+		fuzz_discovery(list[i]);
 		fuzz_presence(list[i], ps, me);
 		xu_stanza_free(list[i]);
 	}

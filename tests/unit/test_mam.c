@@ -46,8 +46,7 @@ static void test_query(void **state)
 	     "</iq>"},
 	    {{"q2", NULL, "2026-11-25T10:00:00Z", false, 0},
 	     "<iq type='set'><query xmlns='urn:xmpp:mam:2' queryid='q2'><x xmlns='jabber:x:data' "
-	     "type='submit'><field var='FORM_TYPE' "
-	     "type='hidden'><value>urn:xmpp:mam:2</value></field>"
+	     "type='submit'><field var='FORM_TYPE'><value>urn:xmpp:mam:2</value></field>"
 	     "<field var='start'><value>2026-11-25T10:00:00Z</value></field></x><set "
 	     "xmlns='http://jabber.org/protocol/rsm'><max>50</max></set></query></iq>"},
 	    {{"q3", NULL, NULL, true, 1},
