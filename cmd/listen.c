@@ -510,7 +510,7 @@ static void listen_rooms_free(struct listen_run *lr)
 static enum xu_err listen_join(struct xu_conn *conn, struct listen_room *r)
 {
 	struct xu_stanza *p = NULL;
-	enum xu_err err = xu_muc_join_new(r->occupant, listen_opts.room_password, 0, &p);
+	enum xu_err err = xu_muc_join_new(r->occupant, listen_opts.room_password, 0, NULL, &p);
 
 	r->joined = false;
 	return err ? err : xu_conn_send(conn, p);

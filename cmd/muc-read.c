@@ -238,7 +238,8 @@ static bool muc_after_until(struct xu_conn *conn, void *ctx)
 }
 
 /* Join (asking for `history` messages), take what comes until the subject, leave. */
-static int muc_until_subject(struct muc_run *r, int history, bool print, struct xu_stanza **subject)
+static int muc_until_subject(struct muc_run *r, int history, const char *since, bool print,
+                             struct xu_stanza **subject)
 {
 	struct xu_muc_join_opts o;
 	struct muc_after a = {r, NULL, print, 0};
@@ -248,6 +249,7 @@ static int muc_until_subject(struct muc_run *r, int history, bool print, struct 
 
 	memset(&o, 0, sizeof(o));
 	o.history = history;
+	o.since = since;
 	rc = muc_join(r, &o, &self);
 	if (rc)
 		return rc;
@@ -292,7 +294,7 @@ int muc_subject(struct muc_run *r)
 
 	if (muc_opts.set)
 		return muc_subject_set(r);
-	rc = muc_until_subject(r, 0, false, &subject);
+	rc = muc_until_subject(r, 0, NULL, false, &subject);
 	if (!rc && subject) {
 		from = xu_stanza_attr(subject, "from");
 		slash = from ? strchr(from, '/') : NULL;
@@ -309,8 +311,8 @@ int muc_history(struct muc_run *r)
 	struct xu_stanza *subject = NULL;
 	int rc;
 
-	rc =
-	    muc_until_subject(r, muc_opts.max ? muc_opts.max : MUC_HISTORY_DEFAULT, true, &subject);
+	rc = muc_until_subject(r, muc_opts.max ? muc_opts.max : MUC_HISTORY_DEFAULT, muc_opts.since,
+	                       true, &subject);
 	xu_stanza_free(subject);
 	return rc;
 }

@@ -12,12 +12,15 @@
 #include <string.h>
 
 #define MUC_MAX_INPUT (1024u * 1024)
+#define MUC_MAX_LINE (1024u * 1024)
 
 struct muc_options muc_opts;
 
 static struct poptOption muc_table[] = {
     {"message", 'm', POPT_ARG_STRING, &muc_opts.message, CMD_STR,
      "send: message text (default: read stdin)", "TEXT"},
+    {"lines", 0, POPT_ARG_NONE, &muc_opts.lines, 0,
+     "send: each line of stdin is a message, sent as it arrives", NULL},
     {"nick", 0, POPT_ARG_STRING, &muc_opts.nick, CMD_STR,
      "nickname in the room (default: the account's localpart)", "NICK"},
     {"room-password", 0, POPT_ARG_STRING, &muc_opts.room_password, CMD_STR,
@@ -37,6 +40,8 @@ static struct poptOption muc_table[] = {
     {"direct", 0, POPT_ARG_NONE, &muc_opts.direct, 0,
      "invite: send the invitation directly to the invitee (XEP-0249)", NULL},
     {"max", 0, POPT_ARG_INT, &muc_opts.max, 0, "history: at most N messages (default 20)", "N"},
+    {"since", 0, POPT_ARG_STRING, &muc_opts.since, CMD_STR,
+     "history: only messages since TIME (XEP-0082, e.g. 2026-11-25T08:00:00Z)", "TIME"},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, cmd_common_table, 0, "Connection options:", NULL},
     POPT_TABLEEND,
 };
@@ -133,16 +138,17 @@ static int muc_send(struct muc_run *r)
 		else
 			n++;
 	}
-	if (!rc)
+	if (!rc && !muc_opts.lines)
 		rc = cmd_body(muc_opts.message, MUC_MAX_INPUT, &body);
-	if (!rc && !*body)
+	if (!rc && !muc_opts.lines && !*body)
 		rc = cmd_fail(XU_ERR_DATA, "empty message (nothing on stdin, or -m '')");
 	if (!rc) {
 		memset(&cr, 0, sizeof(cr));
 		cr.nick = muc_opts.nick;
 		cr.join.password = muc_opts.room_password;
 		cr.join.no_rename = muc_opts.no_rename;
-		rc = cmd_rooms_send(r->conn, rooms, n, &cr, body);
+		rc = muc_opts.lines ? cmd_rooms_lines(r->conn, rooms, n, &cr, MUC_MAX_LINE)
+		                    : cmd_rooms_send(r->conn, rooms, n, &cr, body);
 	}
 	for (i = 1; i < n; i++)
 		xu_jid_free(rooms[i]);
@@ -237,8 +243,13 @@ static int muc_run(poptContext pc)
 		rc = muc_args(pc, &r, &cmd);
 	if (!rc && muc_opts.max < 0)
 		rc = cmd_fail(XU_ERR_USAGE, "--max must not be negative");
+	if (!rc && muc_opts.lines && (strcmp(r.cmd, "send") != 0 || muc_opts.message))
+		rc = cmd_fail(XU_ERR_USAGE, "--lines goes with send, without -m");
 	if (!rc)
 		rc = cmd_conn_setup(&cc);
+	/* --lines may sit idle for days: probe a silent server after --timeout seconds. */
+	if (!rc && muc_opts.lines)
+		cc.opts.keepalive_ms = cc.opts.timeout_ms;
 	if (!rc) {
 		cc.opts.queue_stanzas = cmd->queue;
 		rc = cmd_connect(&cc, &r.conn);

@@ -7,6 +7,7 @@
 
 extern struct muc_options {
 	char *message;
+	int lines;
 	char *nick;
 	char *room_password;
 	int no_rename;
@@ -16,6 +17,7 @@ extern struct muc_options {
 	const char **config; /* create: key=value */
 	const char **set;    /* config: key=value; subject: the text */
 	int max;             /* history */
+	char *since;         /* history */
 } muc_opts;
 
 struct muc_run {

@@ -17,4 +17,9 @@ struct cmd_rooms {
 int cmd_rooms_send(struct xu_conn *conn, struct xu_jid *const *rooms, size_t n,
                    const struct cmd_rooms *r, const char *body);
 
+/* --lines: join every room once, then send each line of stdin to each as it arrives, each
+ * confirmed by the room's reflection. Returns as cmd_rooms_send. */
+int cmd_rooms_lines(struct xu_conn *conn, struct xu_jid *const *rooms, size_t n,
+                    const struct cmd_rooms *r, size_t max);
+
 #endif

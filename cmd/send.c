@@ -6,6 +6,7 @@
  * after the last message (RFC 6120 §10.1: the server handles a stream in order).
  */
 #include "common.h"
+#include "lines.h"
 #include "rooms.h"
 
 #include <errno.h>
@@ -194,122 +195,54 @@ static int send_all(struct xu_conn *conn, struct send_job *job)
 	return 0;
 }
 
-/* --lines: send each complete line of buf[0..*len), keep the partial tail. */
-static int send_lines_chunk(struct xu_conn *conn, struct send_job *job, char *buf, size_t *len,
-                            bool eof, unsigned long *lineno, bool *sent_any)
+/* --lines, one line: a message to each recipient, sent (or printed for --dry-run). */
+static int send_line(struct cmd_lines *l, const char *text, const char *where)
 {
-	size_t start = 0, i, n, k;
-	int rc;
+	struct send_job *job = l->ctx;
+	size_t k;
+	int rc = send_build(job, text, where);
 
-	for (i = 0; i <= *len; i++) {
-		if (i < *len && buf[i] != '\n')
-			continue;
-		if (i == *len && (!eof || i == start))
-			break;
-		n = i - start;
-		if (n > 0 && buf[start + n - 1] == '\r')
-			n--;
-		buf[start + n] = '\0';
-		(*lineno)++;
-		if (n > 0) {
-			char where[48];
+	for (k = 0; !rc && k < job->nstanzas; k++) {
+		struct xu_stanza *st = job->stanzas[k];
 
-			if (memchr(buf + start, '\0', n))
-				return cmd_fail(XU_ERR_DATA, "line %lu holds a NUL byte", *lineno);
-			snprintf(where, sizeof(where), "line %lu", *lineno);
-			rc = send_build(job, buf + start, where);
-			if (rc)
-				return rc;
-			for (k = 0; k < job->nstanzas; k++) {
-				struct xu_stanza *st = job->stanzas[k];
-
-				job->stanzas[k] = NULL;
-				if (conn) {
-					if (xu_conn_send(conn, st) != XU_OK)
-						return -1;
-				} else {
-					rc = send_print(st);
-					xu_stanza_free(st);
-					if (rc)
-						return rc;
-				}
-			}
-			job->nstanzas = 0;
-			*sent_any = true;
+		job->stanzas[k] = NULL;
+		if (!l->conn) {
+			rc = send_print(st);
+			xu_stanza_free(st);
+		} else if ((l->err = xu_conn_send(l->conn, st)) != XU_OK) {
+			rc = -1;
 		}
-		start = i + 1;
 	}
-	if (start > *len)
-		start = *len;
-	memmove(buf, buf + start, *len - start);
-	*len -= start;
-	return 0;
+	for (; k < job->nstanzas; k++) {
+		xu_stanza_free(job->stanzas[k]);
+		job->stanzas[k] = NULL;
+	}
+	job->nstanzas = 0;
+	return rc;
 }
 
-/* --lines: stdin and the connection in one poll() loop, so the server's pings and acks are
- * answered while stdin is idle for days; each batch of lines is confirmed before reading on. */
+/* --lines: each batch of lines read together is confirmed before reading on. */
+static int send_batch(struct cmd_lines *l)
+{
+	if (!l->conn)
+		return 0;
+	xu_conn_set_timeout(l->conn, (unsigned)cmd_opts.timeout * 1000u);
+	l->err = xu_conn_flush(l->conn);
+	return l->err ? -1 : 0;
+}
+
+/* --lines: stdin and the connection in one poll() loop (cmd/lines.c), so the server's pings
+ * and acks are answered while stdin is idle for days. */
 static int send_lines(struct xu_conn *conn, struct send_job *job)
 {
-	char *buf = cmd_xmalloc(SEND_MAX_LINE + 1);
-	size_t len = 0;
-	unsigned long lineno = 0;
-	bool eof = false, pending = false;
-	enum xu_err err = XU_OK;
-	int rc = 0;
+	struct cmd_lines l = {conn, send_line, send_batch, job, XU_OK};
+	enum xu_err err;
+	int rc = cmd_lines(&l, SEND_MAX_LINE);
 
-	while (!eof) {
-		struct pollfd pfd[2] = {{STDIN_FILENO, POLLIN, 0}, {-1, 0, 0}};
-		ssize_t r;
-		int nfd = 1;
-
-		if (conn) {
-			pfd[1].fd = xu_conn_fd(conn);
-			pfd[1].events = xu_conn_events(conn);
-			nfd = 2;
-		}
-		if (poll(pfd, (nfds_t)nfd, conn ? xu_conn_timeout_ms(conn) : -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = cmd_fail(XU_ERR_IO, "poll: %s", strerror(errno));
-			break;
-		}
-		if (conn && (pfd[1].revents || xu_conn_timeout_ms(conn) == 0)) {
-			err = xu_conn_dispatch(conn, pfd[1].revents);
-			if (err)
-				break;
-		}
-		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		if (len == SEND_MAX_LINE) {
-			rc = cmd_fail(XU_ERR_DATA, "line %lu is longer than %u bytes", lineno + 1,
-			              SEND_MAX_LINE);
-			break;
-		}
-		r = read(STDIN_FILENO, buf + len, SEND_MAX_LINE - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = cmd_fail(XU_ERR_IO, "reading standard input: %s", strerror(errno));
-			break;
-		}
-		eof = r == 0;
-		len += (size_t)r;
-		rc = send_lines_chunk(conn, job, buf, &len, eof, &lineno, &pending);
-		if (rc)
-			break;
-		if (conn && pending) {
-			xu_conn_set_timeout(conn, (unsigned)cmd_opts.timeout * 1000u);
-			err = xu_conn_flush(conn);
-			if (err)
-				break;
-			pending = false;
-		}
-	}
-	free(buf);
 	if (!conn)
 		return rc > 0 ? rc : 0;
-	if (err || rc < 0) {
-		rc = send_failed(conn, err ? err : XU_ERR_TEMP);
+	if (rc < 0) {
+		rc = send_failed(conn, l.err ? l.err : XU_ERR_TEMP);
 		xu_conn_close(conn);
 		return rc;
 	}
@@ -343,7 +276,8 @@ static int send_rooms(struct xu_conn *conn, struct send_job *job, const char *bo
 	r.join.password = pw;
 	r.subject = send_opts.subject;
 	r.thread = send_opts.thread;
-	rc = cmd_rooms_send(conn, job->to, job->nto, &r, body);
+	rc = send_opts.lines ? cmd_rooms_lines(conn, job->to, job->nto, &r, SEND_MAX_LINE)
+	                     : cmd_rooms_send(conn, job->to, job->nto, &r, body);
 	if (xu_conn_close(conn) != XU_OK && !rc && cmd_opts.verbose)
 		cmd_note("closing: %s", xu_conn_errmsg(conn));
 	free(pw);
@@ -365,10 +299,6 @@ static int send_check_usage(struct send_job *job)
 	    strcmp(send_opts.type, "normal") != 0 && strcmp(send_opts.type, "headline") != 0 &&
 	    strcmp(send_opts.type, "groupchat") != 0)
 		return cmd_fail(XU_ERR_USAGE, "--type must be chat, normal, headline or groupchat");
-	if (send_groupchat() && send_opts.lines)
-		return cmd_fail(XU_ERR_USAGE,
-		                "--type groupchat takes one message (-m or stdin), not "
-		                "--lines");
 	for (size_t i = 0; send_groupchat() && i < job->nto; i++)
 		if (!xu_jid_local(job->to[i]) || xu_jid_resource(job->to[i]))
 			return cmd_fail(XU_ERR_DATA, "%s: a room is room@service",

@@ -10,24 +10,26 @@
 #define MUC_RENAMES 9 /* nick, then nick-2 .. nick-9 */
 
 enum xu_err xu_muc_join_new(const struct xu_jid *occupant, const char *password, int history,
-                            struct xu_stanza **out)
+                            const char *since, struct xu_stanza **out)
 {
 	struct xu_stanza *p = xu_stanza_new("presence", XU_NS_CLIENT), *x;
 	char n[16];
 
 	*out = NULL;
-	if (password && !xu_utf8_xml_ok(password, strlen(password))) {
+	if ((password && !xu_utf8_xml_ok(password, strlen(password))) ||
+	    (since && !xu_utf8_xml_ok(since, strlen(since)))) {
 		xu_stanza_free(p);
 		return XU_ERR_DATA;
 	}
 	x = p ? xu_stanza_add_new(p, "x", XU_NS_MUC) : NULL;
 	if (!x || xu_stanza_set_attr(p, "to", xu_jid_full(occupant)))
 		goto fail;
-	if (history >= 0) {
+	if (history >= 0 || since) {
 		struct xu_stanza *h = xu_stanza_add_new(x, "history", NULL);
 
 		snprintf(n, sizeof(n), "%d", history);
-		if (!h || xu_stanza_set_attr(h, "maxstanzas", n))
+		if (!h || (history >= 0 && xu_stanza_set_attr(h, "maxstanzas", n)) ||
+		    (since && xu_stanza_set_attr(h, "since", since)))
 			goto fail;
 	}
 	if (password) {
@@ -164,7 +166,8 @@ static enum xu_err muc_join_once(struct xu_conn *conn, const struct xu_jid *occu
                                  struct muc_join *mj)
 {
 	struct xu_stanza *p = NULL;
-	enum xu_err err = xu_muc_join_new(occupant, mj->o->password, mj->o->history, &p);
+	enum xu_err err =
+	    xu_muc_join_new(occupant, mj->o->password, mj->o->history, mj->o->since, &p);
 
 	if (err)
 		return err;

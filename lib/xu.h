@@ -250,9 +250,10 @@ void xu_disco_items_free(struct xu_disco_item *items, size_t n);
 struct xu_conn; /* see "connections" below */
 
 /* The join presence to room/nick, with a password, and asking for `history` messages of
- * history (-1: the room's default). Errors: XU_ERR_NOMEM, XU_ERR_DATA (password). */
+ * history (-1: the room's default), only those since an XEP-0082 time (or NULL).
+ * Errors: XU_ERR_NOMEM, XU_ERR_DATA (password or since). */
 enum xu_err xu_muc_join_new(const struct xu_jid *occupant, const char *password, int history,
-                            struct xu_stanza **out);
+                            const char *since, struct xu_stanza **out);
 /* Whether a presence carries muc#user status `code` ("110": ours, "201": created...). */
 bool xu_muc_has_status(const struct xu_stanza *st, const char *code);
 /* What a join or message error condition means in a room ("members only"), or NULL. */
@@ -263,6 +264,7 @@ struct xu_muc_join_opts {
 	bool no_rename;       /* fail on a nickname in use instead of trying nick-2 .. nick-9 */
 	bool create;          /* the room must be new: we create it (201), else XU_ERR_REFUSED */
 	int history;          /* messages of history to ask for (0: none, -1: the room's choice) */
+	const char *since;    /* and only since this XEP-0082 time, or NULL */
 	/* Called with each other occupant's presence the room sends before ours, or NULL. */
 	void (*occupant)(void *ctx, const struct xu_stanza *presence);
 	void *ctx;

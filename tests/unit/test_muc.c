@@ -17,18 +17,23 @@ static void test_join_presence(void **state)
 	static const struct {
 		const char *password;
 		int history;
+		const char *since;
 		const char *want;
 	} cases[] = {
-	    {NULL, 0,
+	    {NULL, 0, NULL,
 	     "<presence to='ops@conference.example.org/bot'><x "
 	     "xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>"},
-	    {"s<&>'", -1,
+	    {"s<&>'", -1, NULL,
 	     "<presence to='ops@conference.example.org/bot'><x "
 	     "xmlns='http://jabber.org/protocol/muc'><password>s&lt;&amp;&gt;'</password></x>"
 	     "</presence>"},
-	    {NULL, 25,
+	    {NULL, 25, NULL,
 	     "<presence to='ops@conference.example.org/bot'><x "
 	     "xmlns='http://jabber.org/protocol/muc'><history maxstanzas='25'/></x></presence>"},
+	    {NULL, -1, "2026-11-25T10:00:00Z",
+	     "<presence to='ops@conference.example.org/bot'><x "
+	     "xmlns='http://jabber.org/protocol/muc'><history since='2026-11-25T10:00:00Z'/></x>"
+	     "</presence>"},
 	};
 	struct xu_jid *occ = NULL;
 	const char *why;
@@ -41,8 +46,9 @@ static void test_join_presence(void **state)
 		char *xml = NULL;
 		size_t len;
 
-		assert_int_equal(xu_muc_join_new(occ, cases[i].password, cases[i].history, &p),
-		                 XU_OK);
+		assert_int_equal(
+		    xu_muc_join_new(occ, cases[i].password, cases[i].history, cases[i].since, &p),
+		    XU_OK);
 		assert_int_equal(xu_stanza_to_xml(p, &xml, &len), XU_OK);
 		if (strcmp(xml, cases[i].want) != 0)
 			fail_msg("case %zu:\n got  %s\n want %s", i, xml, cases[i].want);
@@ -53,7 +59,7 @@ static void test_join_presence(void **state)
 		struct xu_stanza *p = NULL;
 
 		/* A password XML cannot carry is refused, not sent half-way. */
-		assert_int_equal(xu_muc_join_new(occ, "bell\a", 0, &p), XU_ERR_DATA);
+		assert_int_equal(xu_muc_join_new(occ, "bell\a", 0, NULL, &p), XU_ERR_DATA);
 		assert_null(p);
 	}
 	xu_jid_free(occ);
