@@ -3,6 +3,8 @@
  * the recent history. */
 #include "muc.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,5 +316,81 @@ int muc_history(struct muc_run *r)
 	rc = muc_until_subject(r, muc_opts.max ? muc_opts.max : MUC_HISTORY_DEFAULT, muc_opts.since,
 	                       true, &subject);
 	xu_stanza_free(subject);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- join: stay and listen */
+
+/* One stanza while we stay: the room's messages as records (not our own echo), and the
+ * room telling us we are out. Returns 0, an exit code, or -1 when removed. */
+static int muc_stay_stanza(struct muc_run *r, const struct xu_jid *self, struct xu_stanza *st)
+{
+	const char *from = xu_stanza_attr(st, "from"), *type = xu_stanza_attr(st, "type"), *why;
+	struct xu_jid *j = NULL;
+	struct xu_record rec;
+	char *out = NULL;
+	size_t len;
+	int rc = 0;
+
+	if (!from || xu_jid_parse(from, &j, &why) != XU_OK || !xu_jid_bare_equal(j, r->room)) {
+		xu_jid_free(j);
+		return 0;
+	}
+	if (strcmp(xu_stanza_name(st), "presence") == 0) {
+		if (xu_jid_equal(j, self) && type && strcmp(type, "unavailable") == 0)
+			rc = cmd_fail(XU_ERR_REFUSED, "removed from %s", xu_jid_bare(r->room));
+	} else if (strcmp(xu_stanza_name(st), "message") == 0 &&
+	           xu_stanza_child(st, "body", NULL) && !xu_jid_equal(j, self) &&
+	           xu_record_from_stanza(st, cmd_wall_ms(), &rec) == XU_OK) {
+		if (xu_record_format(&rec, r->fmt, false, &out, &len) ||
+		    fwrite(out, 1, len, stdout) != len || fflush(stdout))
+			rc = cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(errno));
+		free(out);
+		xu_record_clear(&rec);
+	}
+	xu_jid_free(j);
+	return rc;
+}
+
+int muc_stay(struct muc_run *r)
+{
+	struct xu_muc_join_opts o;
+	struct xu_jid *self = NULL;
+	struct xu_stanza *st;
+	enum xu_err err = XU_OK;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = cmd_signals(false);
+	if (!rc)
+		rc = muc_join(r, &o, &self);
+	if (!rc && cmd_opts.verbose)
+		cmd_note("in %s as %s; SIGINT or SIGTERM to leave", xu_jid_bare(r->room),
+		         xu_jid_resource(self));
+	while (!rc && !err && !cmd_stops()) {
+		struct pollfd p[2] = {{cmd_signal_fd(), POLLIN, 0},
+		                      {xu_conn_fd(r->conn), xu_conn_events(r->conn), 0}};
+
+		while (!rc && xu_conn_next(r->conn, &st) == XU_OK && st) {
+			rc = muc_stay_stanza(r, self, st);
+			xu_stanza_free(st);
+			if (!rc)
+				xu_conn_handled(r->conn);
+		}
+		if (rc)
+			break;
+		if (poll(p, 2, xu_conn_timeout_ms(r->conn)) < 0 && errno != EINTR) {
+			rc = cmd_fail(XU_ERR_IO, "poll: %s", strerror(errno));
+			break;
+		}
+		if (p[0].revents)
+			cmd_signals_drain();
+		err = xu_conn_dispatch(r->conn, p[1].revents);
+	}
+	if (!rc && err)
+		rc = cmd_fail(err, "%s", xu_conn_errmsg(r->conn));
+	if (!rc && self)
+		xu_muc_leave(r->conn, self);
+	xu_jid_free(self);
 	return rc;
 }

@@ -167,6 +167,7 @@ static const struct muc_cmd {
 	bool queue;             /* reads what the room sends (joins) */
 } muc_cmds[] = {
     {"send", muc_send, 0, -1, false, true},
+    {"join", muc_stay, 0, 0, false, true},
     {"info", muc_info, 0, 0, false, false},
     {"list", muc_list, 0, 0, true, false},
     {"config", NULL, 0, 0, false, false}, /* show or --set */
@@ -247,8 +248,9 @@ static int muc_run(poptContext pc)
 		rc = cmd_fail(XU_ERR_USAGE, "--lines goes with send, without -m");
 	if (!rc)
 		rc = cmd_conn_setup(&cc);
-	/* --lines may sit idle for days: probe a silent server after --timeout seconds. */
-	if (!rc && muc_opts.lines)
+	/* --lines and join may sit idle for days: probe a silent server after --timeout
+	 * seconds, so a dead link ends the run. */
+	if (!rc && (muc_opts.lines || strcmp(r.cmd, "join") == 0))
 		cc.opts.keepalive_ms = cc.opts.timeout_ms;
 	if (!rc) {
 		cc.opts.queue_stanzas = cmd->queue;
@@ -278,7 +280,8 @@ int main(int argc, const char **argv)
 	cmd_prog = "xmpp-muc";
 	rc = cmd_parse(argc, argv, muc_table,
 	               "COMMAND ROOM [ARG...]\n"
-	               "  send ROOM... [-m TEXT]     info | occupants | subject [--set TEXT] ROOM\n"
+	               "  send ROOM... [-m TEXT]     join ROOM (until a signal)\n"
+	               "  info | occupants | subject [--set TEXT] ROOM\n"
 	               "  history ROOM [--max N]     list SERVICE\n"
 	               "  create ROOM [--config K=V]...    config ROOM [--set K=V]...\n"
 	               "  invite ROOM JID [--direct]       kick ROOM NICK    ban ROOM JID\n"

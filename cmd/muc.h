@@ -46,6 +46,7 @@ int muc_config_show(struct muc_run *r);
 int muc_occupants(struct muc_run *r);
 int muc_subject(struct muc_run *r);
 int muc_history(struct muc_run *r);
+int muc_stay(struct muc_run *r);
 
 /* muc-admin.c */
 int muc_create(struct muc_run *r);

@@ -31,10 +31,11 @@ function __xmpp_muc_accounts
 end
 
 set -l mechs SCRAM-SHA-512-PLUS SCRAM-SHA-512 SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN
-set -l verbs send info list config occupants subject history create destroy invite kick ban role affiliation
+set -l verbs send join info list config occupants subject history create destroy invite kick ban role affiliation
 
 complete -c xmpp-muc -f
 complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a send -d 'Send a message to rooms, confirmed by each room'
+complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a join -d 'Stay in a room and print its messages'
 complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a info -d 'Show a room\'s name, description, features'
 complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a list -d 'List the rooms of a chat service'
 complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a config -d 'Show or change a room\'s configuration'

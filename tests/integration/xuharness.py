@@ -850,6 +850,11 @@ class Prosody:
         return self._run_command(self.command_argv(muc_path(), args, user=user, conn=conn),
                                  env, stdin, timeout, user, password)
 
+    def popen_muc(self, args, env=None, user="alice", password=True, **kw):
+        """xmpp-muc as a running process (stdout/stderr pipes), stopped at cleanup."""
+        return self._popen_command(self.command_argv(muc_path(), args, user=user), env, user, password,
+                                   subprocess.DEVNULL, **kw)
+
     # -- xmpp-roster
 
     def run_roster(self, args, env=None, stdin=None, timeout=60, user="alice", conn=True, password=True):
