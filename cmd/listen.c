@@ -804,7 +804,7 @@ static enum xu_err listen_presence(struct xu_conn *conn)
 /* First run with --state: the checkpoint starts where the archive ends now. */
 static int listen_baseline(struct listen_run *lr, struct xu_conn *conn, enum xu_err *cerr)
 {
-	struct xu_mam_page page = {NULL, NULL, NULL, true, 1};
+	struct xu_mam_page page = {NULL, NULL, NULL, NULL, true, 1};
 	struct xu_stanza *reply = NULL;
 	const char *last = NULL;
 	bool complete;

@@ -308,13 +308,75 @@ int muc_subject(struct muc_run *r)
 	return rc;
 }
 
-int muc_history(struct muc_run *r)
+/* A result of the room's archive as a record (it carries the archive's delay). */
+static int muc_archived(struct muc_run *r, const char *qid, struct xu_stanza *st)
 {
-	struct xu_stanza *subject = NULL;
+	struct xu_stanza *item = NULL;
+	const char *aid = NULL;
+	struct xu_record rec;
+	char *out = NULL;
+	size_t len;
+	int rc = 0;
+
+	if (xu_mam_result(st, qid, r->room, &item, &aid) != XU_OK)
+		return cmd_fail(XU_ERR_NOMEM, "out of memory");
+	if (item && xu_stanza_child(item, "body", NULL) &&
+	    xu_record_from_stanza(item, cmd_wall_ms(), &rec) == XU_OK) {
+		if (xu_record_format(&rec, r->fmt, false, &out, &len) ||
+		    fwrite(out, 1, len, stdout) != len || fflush(stdout))
+			rc = cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(errno));
+		free(out);
+		xu_record_clear(&rec);
+	}
+	xu_stanza_free(item);
+	return rc;
+}
+
+/* The newest messages of the room's archive (XEP-0313): one page from the end, oldest first. */
+static int muc_history_mam(struct muc_run *r, unsigned max)
+{
+	static const char qid[] = "xu-history";
+	struct xu_mam_page page = {NULL, qid, NULL, NULL, true, max};
+	struct xu_stanza *iq = NULL, *st;
 	int rc;
 
-	rc = muc_until_subject(r, muc_opts.max ? muc_opts.max : MUC_HISTORY_DEFAULT, muc_opts.since,
-	                       true, &subject);
+	page.to = xu_jid_bare(r->room);
+	page.start = muc_opts.since;
+	if (xu_mam_query(&page, &iq))
+		return cmd_fail(XU_ERR_NOMEM, "out of memory");
+	rc = muc_iq(r, iq, "read the archive of", NULL);
+	/* The results came before the answer, in order, and wait in the queue. */
+	while (!rc && xu_conn_next(r->conn, &st) == XU_OK && st) {
+		rc = muc_archived(r, qid, st);
+		xu_stanza_free(st);
+	}
+	return rc;
+}
+
+int muc_history(struct muc_run *r)
+{
+	unsigned max = muc_opts.max ? (unsigned)muc_opts.max : MUC_HISTORY_DEFAULT;
+	struct xu_stanza *iq = NULL, *reply = NULL, *subject = NULL;
+	struct xu_disco_info *d = NULL;
+	bool mam = false;
+	int rc;
+
+	/* The room's archive where it has one; else what it sends when we join. */
+	if (xu_disco_info_iq(xu_jid_bare(r->room), &iq))
+		return cmd_fail(XU_ERR_NOMEM, "out of memory");
+	rc = muc_iq(r, iq, "read", &reply);
+	if (!rc && xu_disco_info_parse(reply, &d) == XU_OK)
+		mam = xu_disco_has_feature(d, XU_NS_MAM);
+	xu_disco_info_free(d);
+	xu_stanza_free(reply);
+	if (rc)
+		return rc;
+	if (cmd_opts.verbose)
+		cmd_note("history of %s: %s", xu_jid_bare(r->room),
+		         mam ? "from its archive (XEP-0313)" : "what it sends when we join");
+	if (mam)
+		return muc_history_mam(r, max);
+	rc = muc_until_subject(r, (int)max, muc_opts.since, true, &subject);
 	xu_stanza_free(subject);
 	return rc;
 }

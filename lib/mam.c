@@ -24,7 +24,8 @@ enum xu_err xu_mam_query(const struct xu_mam_page *p, struct xu_stanza **out)
 	*out = NULL;
 	q = iq ? xu_stanza_add_new(iq, "query", XU_NS_MAM) : NULL;
 	if (!q || xu_stanza_set_attr(iq, "type", "set") ||
-	    xu_stanza_set_attr(q, "queryid", p->queryid))
+	    xu_stanza_set_attr(q, "queryid", p->queryid) ||
+	    (p->to && xu_stanza_set_attr(iq, "to", p->to)))
 		goto fail;
 	if (p->start) {
 		static const char *const var[] = {"start"};

@@ -377,6 +377,7 @@ enum xu_err xu_blocklist_parse(const struct xu_stanza *reply, char ***jids, size
 
 /* One page of an XEP-0313 query of the account's archive, paged with XEP-0059 RSM. */
 struct xu_mam_page {
+	const char *to;      /* whose archive: a room's JID, or NULL for the account's */
 	const char *queryid; /* names the results (required) */
 	const char *after;   /* archive id: only what came after it, or NULL */
 	const char *start;   /* XEP-0082 time: only what came at or after it, or NULL */
@@ -387,10 +388,10 @@ struct xu_mam_page {
 /* The <iq type='set'/> for one page (no id yet). Errors: XU_ERR_NOMEM. */
 enum xu_err xu_mam_query(const struct xu_mam_page *page, struct xu_stanza **iq);
 
-/* When `msg` is a result of query `queryid` from the archive of `me` (from absent or our own
- * bare JID: anything else is ignored as forged), *item is a copy of the archived message with
- * the archive's XEP-0203 delay attached and *id its archive id (borrowed from msg); else both
- * NULL. Errors: XU_ERR_NOMEM. */
+/* When `msg` is a result of query `queryid` from the archive of `archive` (the account's own
+ * JID, or a room's: from absent (our server) or that bare JID; anything else is ignored as
+ * forged), *item is a copy of the archived message with the archive's XEP-0203 delay attached
+ * and *id its archive id (borrowed from msg); else both NULL. Errors: XU_ERR_NOMEM. */
 enum xu_err xu_mam_result(const struct xu_stanza *msg, const char *queryid, const struct xu_jid *me,
                           struct xu_stanza **item, const char **id);
 

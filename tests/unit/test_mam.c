@@ -39,21 +39,21 @@ static void test_query(void **state)
 		struct xu_mam_page page;
 		const char *xml;
 	} cases[] = {
-	    {{"q1", "id-9", NULL, false, 100},
+	    {{NULL, "q1", "id-9", NULL, false, 100},
 	     "<iq type='set'><query xmlns='urn:xmpp:mam:2' queryid='q1'><set "
 	     "xmlns='http://jabber.org/protocol/rsm'><max>100</max><after>id-9</after></set></"
 	     "query>"
 	     "</iq>"},
-	    {{"q2", NULL, "2026-11-25T10:00:00Z", false, 0},
+	    {{NULL, "q2", NULL, "2026-11-25T10:00:00Z", false, 0},
 	     "<iq type='set'><query xmlns='urn:xmpp:mam:2' queryid='q2'><x xmlns='jabber:x:data' "
 	     "type='submit'><field var='FORM_TYPE'><value>urn:xmpp:mam:2</value></field>"
 	     "<field var='start'><value>2026-11-25T10:00:00Z</value></field></x><set "
 	     "xmlns='http://jabber.org/protocol/rsm'><max>50</max></set></query></iq>"},
-	    {{"q3", NULL, NULL, true, 1},
-	     "<iq type='set'><query xmlns='urn:xmpp:mam:2' queryid='q3'><set "
+	    {{"room@muc.example", "q3", NULL, NULL, true, 1},
+	     "<iq type='set' to='room@muc.example'><query xmlns='urn:xmpp:mam:2' queryid='q3'><set "
 	     "xmlns='http://jabber.org/protocol/rsm'><max>1</max><before/></set></query></iq>"},
 	    /* An archive id is opaque: whatever it holds is escaped, never markup. */
-	    {{"q'4", "a<b>&'\"", NULL, false, 7},
+	    {{NULL, "q'4", "a<b>&'\"", NULL, false, 7},
 	     "<iq type='set'><query xmlns='urn:xmpp:mam:2' queryid='q&apos;4'><set "
 	     "xmlns='http://jabber.org/protocol/rsm'><max>7</max><after>a&lt;b&gt;&amp;'\"</after>"
 	     "</set></query></iq>"},
