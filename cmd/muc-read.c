@@ -219,20 +219,8 @@ static bool muc_after_until(struct xu_conn *conn, void *ctx)
 				a->subject = st;
 				continue;
 			}
-			if (a->print_history) {
-				struct xu_record rec;
-				char *out = NULL;
-				size_t len;
-
-				if (xu_record_from_stanza(st, cmd_wall_ms(), &rec) == XU_OK) {
-					if (xu_record_format(&rec, a->r->fmt, false, &out, &len) ||
-					    fwrite(out, 1, len, stdout) != len || fflush(stdout))
-						a->rc =
-						    cmd_fail(XU_ERR_IO, "writing standard output");
-					free(out);
-					xu_record_clear(&rec);
-				}
-			}
+			if (a->print_history)
+				a->rc = muc_print_message(a->r->fmt, st);
 		}
 		xu_stanza_free(st);
 	}
@@ -313,21 +301,12 @@ static int muc_archived(struct muc_run *r, const char *qid, struct xu_stanza *st
 {
 	struct xu_stanza *item = NULL;
 	const char *aid = NULL;
-	struct xu_record rec;
-	char *out = NULL;
-	size_t len;
 	int rc = 0;
 
 	if (xu_mam_result(st, qid, r->room, &item, &aid) != XU_OK)
 		return cmd_fail(XU_ERR_NOMEM, "out of memory");
-	if (item && xu_stanza_child(item, "body", NULL) &&
-	    xu_record_from_stanza(item, cmd_wall_ms(), &rec) == XU_OK) {
-		if (xu_record_format(&rec, r->fmt, false, &out, &len) ||
-		    fwrite(out, 1, len, stdout) != len || fflush(stdout))
-			rc = cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(errno));
-		free(out);
-		xu_record_clear(&rec);
-	}
+	if (item)
+		rc = muc_print_message(r->fmt, item);
 	xu_stanza_free(item);
 	return rc;
 }
@@ -389,9 +368,6 @@ static int muc_stay_stanza(struct muc_run *r, const struct xu_jid *self, struct 
 {
 	const char *from = xu_stanza_attr(st, "from"), *type = xu_stanza_attr(st, "type"), *why;
 	struct xu_jid *j = NULL;
-	struct xu_record rec;
-	char *out = NULL;
-	size_t len;
 	int rc = 0;
 
 	if (!from || xu_jid_parse(from, &j, &why) != XU_OK || !xu_jid_bare_equal(j, r->room)) {
@@ -401,14 +377,8 @@ static int muc_stay_stanza(struct muc_run *r, const struct xu_jid *self, struct 
 	if (strcmp(xu_stanza_name(st), "presence") == 0) {
 		if (xu_jid_equal(j, self) && type && strcmp(type, "unavailable") == 0)
 			rc = cmd_fail(XU_ERR_REFUSED, "removed from %s", xu_jid_bare(r->room));
-	} else if (strcmp(xu_stanza_name(st), "message") == 0 &&
-	           xu_stanza_child(st, "body", NULL) && !xu_jid_equal(j, self) &&
-	           xu_record_from_stanza(st, cmd_wall_ms(), &rec) == XU_OK) {
-		if (xu_record_format(&rec, r->fmt, false, &out, &len) ||
-		    fwrite(out, 1, len, stdout) != len || fflush(stdout))
-			rc = cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(errno));
-		free(out);
-		xu_record_clear(&rec);
+	} else if (strcmp(xu_stanza_name(st), "message") == 0 && !xu_jid_equal(j, self)) {
+		rc = muc_print_message(r->fmt, st);
 	}
 	xu_jid_free(j);
 	return rc;

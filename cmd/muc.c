@@ -64,6 +64,25 @@ int muc_emit(enum xu_rec_format fmt, const struct xu_stanza *st, const char *con
 	return rc;
 }
 
+int muc_print_message(enum xu_rec_format fmt, const struct xu_stanza *st)
+{
+	struct xu_record rec;
+	char *out = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (!xu_stanza_child(st, "body", NULL) ||
+	    xu_record_from_stanza(st, cmd_wall_ms(), &rec) != XU_OK)
+		return 0;
+	if (xu_record_format(&rec, fmt, false, &out, &len) != XU_OK)
+		rc = cmd_fail(XU_ERR_NOMEM, "cannot format a record");
+	else if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0)
+		rc = cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(errno));
+	free(out);
+	xu_record_clear(&rec);
+	return rc;
+}
+
 int muc_iq(struct muc_run *r, struct xu_stanza *iq, const char *what, struct xu_stanza **reply)
 {
 	struct xu_stanza *ans = NULL;

@@ -33,6 +33,9 @@ struct muc_run {
  * the stanza on one line. Returns 0 or an exit code. */
 int muc_emit(enum xu_rec_format fmt, const struct xu_stanza *st, const char *const *keys,
              const char *const *vals, size_t n);
+/* A message with a body as a record like xmpp-listen's (others print nothing). Returns 0 or
+ * an exit code. */
+int muc_print_message(enum xu_rec_format fmt, const struct xu_stanza *st);
 /* Run an IQ; an error answer is "cannot WHAT ROOM: condition (hint)" (exit 69). *reply may be
  * NULL. Returns 0 or an exit code. */
 int muc_iq(struct muc_run *r, struct xu_stanza *iq, const char *what, struct xu_stanza **reply);
