@@ -105,12 +105,10 @@ struct xu_conn {
 	struct xu_jid *bound;
 	bool sm_requested;
 	bool sm_enabled;
-	bool resumable;             /* ask for a resumable session */
-	char *sm_id;                /* the server's resumption id (enabled resume='true') */
-	char *resume_id;            /* the session to resume instead of binding */
-	uint32_t resume_h;          /* what we handled of that session's stanzas */
-	struct xu_stanza *features; /* kept while resuming, to bind if resumption fails */
-	struct xu_stanza *offered;  /* the features after authentication (xu_conn_feature) */
+	bool resumable;            /* ask for a resumable session */
+	char *sm_id;               /* the server's resumption id (enabled resume='true') */
+	char *resume_id;           /* the session to resume instead of binding */
+	struct xu_stanza *offered; /* the features after authentication (xu_conn_feature) */
 	bool resumed;
 	size_t max_out; /* XEP-0478: what the server accepts, 0 unknown */
 
@@ -645,11 +643,10 @@ static enum xu_err conn_resume(struct xu_conn *c, const struct xu_stanza *f)
 		conn_resume_forget(c, "the server no longer offers stream management");
 		return conn_bind(c, f);
 	}
-	snprintf(h, sizeof(h), "%u", (unsigned)c->resume_h);
-	c->features = xu_stanza_copy(f);
+	/* h: what we handled of the old session's stanzas (sm_in carried over, modulo 2^32). */
+	snprintf(h, sizeof(h), "%u", (uint32_t)c->sm_in);
 	r = xu_stanza_new("resume", XU_NS_SM);
-	if (!c->features || !r || xu_stanza_set_attr(r, "h", h) ||
-	    xu_stanza_set_attr(r, "previd", c->resume_id)) {
+	if (!r || xu_stanza_set_attr(r, "h", h) || xu_stanza_set_attr(r, "previd", c->resume_id)) {
 		xu_stanza_free(r);
 		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
 	}
@@ -679,8 +676,6 @@ static enum xu_err conn_resumed(struct xu_conn *c, const struct xu_stanza *st)
 	c->resume_id = NULL;
 	c->sm_enabled = true;
 	c->resumed = true;
-	xu_stanza_free(c->features);
-	c->features = NULL;
 	c->state = CONN_READY;
 	conn_log(c, XU_LOG_INFO, "session resumed as %s (%zu stanza(s) sent again)",
 	         xu_jid_full(c->bound), c->nunacked);
@@ -1059,9 +1054,7 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 
 			xu_error_describe(st, XU_NS_STANZAS, why, sizeof(why));
 			conn_resume_forget(c, why);
-			err = conn_bind(c, c->features);
-			xu_stanza_free(c->features);
-			c->features = NULL;
+			err = conn_bind(c, c->offered);
 		} else {
 			err = conn_fail(c, XU_ERR_PROTO,
 			                "unexpected <%s/> while resuming the session", name);
@@ -1660,7 +1653,6 @@ enum xu_err xu_conn_resume_from(struct xu_conn *c, struct xu_conn *old)
 	c->resume_id = old->sm_id;
 	old->sm_id = NULL;
 	c->sm_in = conn_handled(old);
-	c->resume_h = (uint32_t)c->sm_in;
 	c->bound = old->bound;
 	old->bound = NULL;
 	c->seq = old->seq;
@@ -1810,7 +1802,6 @@ void xu_conn_free(struct xu_conn *c)
 	free(c->unacked);
 	free(c->sm_id);
 	free(c->resume_id);
-	xu_stanza_free(c->features);
 	xu_stanza_free(c->offered);
 	for (i = 0; i < c->qlen; i++)
 		xu_stanza_free(c->queue[(c->qhead + i) % c->qcap].st);

@@ -267,3 +267,28 @@ err:
 	xu_buf_free(&o);
 	return err;
 }
+
+enum xu_err xu_buf_add_escaped(struct xu_buf *b, const char *s, enum xu_esc_mode mode)
+{
+	char *e = NULL;
+	enum xu_err err = xu_escape(s, strlen(s), mode, &e);
+
+	if (!err)
+		err = xu_buf_adds(b, e);
+	free(e);
+	return err;
+}
+
+enum xu_err xu_buf_add_json(struct xu_buf *b, const char *s)
+{
+	char *e = NULL;
+	enum xu_err err;
+
+	if (!s)
+		return xu_buf_adds(b, "null");
+	err = xu_json_escape(s, strlen(s), &e);
+	if (!err)
+		err = xu_buf_addf(b, "\"%s\"", e);
+	free(e);
+	return err;
+}

@@ -117,10 +117,10 @@ static enum xu_err muc_refusal(const struct xu_stanza *st, char *why, size_t why
 struct muc_join {
 	const struct xu_jid *room;
 	const struct xu_muc_join_opts *o;
-	struct xu_jid *self;  /* our occupant JID once joined */
-	bool created, failed; /* 201; a presence error */
-	bool conflict;        /* the error was <conflict/>: another nickname may do */
-	enum xu_err err;
+	struct xu_jid *self; /* our occupant JID once joined */
+	bool created;        /* 201 */
+	bool conflict;       /* the error was <conflict/>: another nickname may do */
+	enum xu_err err;     /* a presence error, refusing us */
 	char *why;
 	size_t whylen;
 };
@@ -131,13 +131,12 @@ static bool muc_join_until(struct xu_conn *conn, void *ctx)
 	struct xu_stanza *st;
 	struct xu_jid *j;
 
-	while (!mj->self && !mj->failed && xu_conn_next(conn, &st) == XU_OK && st) {
+	while (!mj->self && !mj->err && xu_conn_next(conn, &st) == XU_OK && st) {
 		const char *type = xu_stanza_attr(st, "type");
 
 		if (strcmp(xu_stanza_name(st), "presence") == 0 &&
 		    muc_from_room(st, mj->room, &j)) {
 			if (type && strcmp(type, "error") == 0) {
-				mj->failed = true;
 				mj->err = muc_refusal(st, mj->why, mj->whylen);
 				mj->conflict =
 				    strcmp(xu_error_condition(xu_stanza_child(st, "error", NULL),
@@ -158,7 +157,7 @@ static bool muc_join_until(struct xu_conn *conn, void *ctx)
 		/* Anything else before our presence is not what a one-shot command is for. */
 		xu_stanza_free(st);
 	}
-	return mj->self || mj->failed;
+	return mj->self || mj->err;
 }
 
 /* One join attempt as occupant. */
@@ -188,7 +187,7 @@ enum xu_err xu_muc_join(struct xu_conn *conn, const struct xu_jid *room, const c
 
 	*occupant = NULL;
 	for (attempt = 1; attempt <= MUC_RENAMES; attempt++) {
-		struct muc_join mj = {room, o, NULL, false, false, false, XU_OK, why, whylen};
+		struct muc_join mj = {room, o, NULL, false, false, XU_OK, why, whylen};
 		struct xu_jid *want = NULL;
 
 		if (attempt == 1)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* A resource heard from (full JID, available), or a contact's last word (bare, unavailable). */
 struct presences_entry {
@@ -264,41 +263,25 @@ enum xu_err xu_last_parse(const struct xu_stanza *reply, uint64_t *seconds, cons
 
 /* ---------------------------------------------------------------- records */
 
-/* Unix seconds as XEP-0082 "YYYY-MM-DDTHH:MM:SSZ"; false when gmtime cannot say. */
+/* Unix seconds (a last-seen time) as XEP-0082; false for none (negative) or out of range. */
 static bool presence_time(int64_t t, char out[32])
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t < 0 || t > INT64_C(253402300799) || !gmtime_r(&tt, &tm))
-		return false;
-	return strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
+	return t >= 0 && t <= INT64_MAX / 1000 && xu_utc_stamp(t * 1000, false, out);
 }
 
 /* " value" escaped, or " -" when absent. */
 static enum xu_err presence_field(struct xu_buf *b, const char *value, enum xu_esc_mode mode)
 {
-	char *e = NULL;
-	enum xu_err err;
+	enum xu_err err = xu_buf_adds(b, value ? " " : " -");
 
-	if (!value)
-		return xu_buf_adds(b, " -");
-	err = xu_escape(value, strlen(value), mode, &e);
-	if (!err)
-		err = xu_buf_addf(b, " %s", e);
-	free(e);
-	return err;
+	return err || !value ? err : xu_buf_add_escaped(b, value, mode);
 }
 
 static enum xu_err presence_text(const struct xu_presence_info *p, struct xu_buf *b)
 {
-	char when[32], *jid = NULL;
-	enum xu_err err;
+	char when[32];
+	enum xu_err err = xu_buf_add_escaped(b, p->jid, XU_ESC_IDENT);
 
-	err = xu_escape(p->jid, strlen(p->jid), XU_ESC_IDENT, &jid);
-	if (!err)
-		err = xu_buf_adds(b, jid);
-	free(jid);
 	if (err)
 		return err;
 	if (p->available) {
@@ -327,17 +310,9 @@ static enum xu_err presence_text(const struct xu_presence_info *p, struct xu_buf
 static enum xu_err presence_json_str(struct xu_buf *b, const char *key, const char *value,
                                      bool first)
 {
-	char *e = NULL;
-	enum xu_err err;
+	enum xu_err err = xu_buf_addf(b, "%s\"%s\":", first ? "" : ",", key);
 
-	err = xu_buf_addf(b, "%s\"%s\":", first ? "" : ",", key);
-	if (err || !value)
-		return err ? err : xu_buf_adds(b, "null");
-	err = xu_json_escape(value, strlen(value), &e);
-	if (!err)
-		err = xu_buf_addf(b, "\"%s\"", e);
-	free(e);
-	return err;
+	return err ? err : xu_buf_add_json(b, value);
 }
 
 static enum xu_err presence_json(const struct xu_presence_info *p, struct xu_buf *b)
@@ -402,8 +377,6 @@ fail:
 static enum xu_err presence_xml(const struct xu_presence_info *p, struct xu_buf *b)
 {
 	struct xu_stanza *made = NULL;
-	char *line = NULL;
-	size_t len = 0;
 	enum xu_err err;
 
 	if (p->available && !p->stanza)
@@ -413,10 +386,7 @@ static enum xu_err presence_xml(const struct xu_presence_info *p, struct xu_buf 
 		if (!made)
 			return XU_ERR_NOMEM;
 	}
-	err = xu_stanza_to_line(made ? made : p->stanza, &line, &len);
-	if (!err)
-		err = xu_buf_add(b, line, len);
-	free(line);
+	err = xu_buf_add_stanza_line(b, made ? made : p->stanza);
 	xu_stanza_free(made);
 	return err;
 }

@@ -75,6 +75,14 @@ static void rec_put_time(int64_t ms, bool with_ms, char out[32])
 		         sec / 60 % 60, sec % 60);
 }
 
+bool xu_utc_stamp(int64_t ms, bool with_ms, char out[32])
+{
+	if (ms < REC_MS_MIN || ms > REC_MS_MAX)
+		return false;
+	rec_put_time(ms, with_ms, out);
+	return true;
+}
+
 /* Exactly n ASCII digits at s; their value into *v. */
 static bool rec_digits(const char *s, size_t n, unsigned *v)
 {
@@ -283,18 +291,6 @@ void xu_record_clear(struct xu_record *rec)
 
 /* ---------------------------------------------------------------- formatting */
 
-static enum xu_err rec_add_esc(struct xu_buf *b, const char *s, enum xu_esc_mode mode)
-{
-	char *e = NULL;
-	enum xu_err err;
-
-	err = xu_escape(s, strlen(s), mode, &e);
-	if (!err)
-		err = xu_buf_adds(b, e);
-	free(e);
-	return err;
-}
-
 /* Text lines, to be read by people and by `cut`/`awk`: fields are escaped so that a record is
  * one line whatever the peer sent; with nul, body and subject go out byte-exact instead. */
 static enum xu_err rec_text(const struct xu_record *rec, bool nul, struct xu_buf *b)
@@ -309,31 +305,32 @@ static enum xu_err rec_text(const struct xu_record *rec, bool nul, struct xu_buf
 	/* "-" cannot be a JID (RFC 5892 forbids a leading hyphen), so it cannot be mistaken
 	 * for a sender. */
 	if (!err)
-		err = rec->from ? rec_add_esc(b, rec->from, XU_ESC_IDENT) : xu_buf_adds(b, "-");
+		err = rec->from ? xu_buf_add_escaped(b, rec->from, XU_ESC_IDENT)
+		                : xu_buf_adds(b, "-");
 	if (err)
 		return err;
 	if (!msg) {
 		err = xu_buf_adds(b, " presence ");
 		if (!err)
-			err = rec->type ? rec_add_esc(b, rec->type, XU_ESC_IDENT)
+			err = rec->type ? xu_buf_add_escaped(b, rec->type, XU_ESC_IDENT)
 			                : xu_buf_adds(b, "available");
 		if (!err && rec->show) {
 			err = xu_buf_adds(b, " ");
 			if (!err)
-				err = rec_add_esc(b, rec->show, XU_ESC_IDENT);
+				err = xu_buf_add_escaped(b, rec->show, XU_ESC_IDENT);
 		}
 		if (!err && rec->status) {
 			err = xu_buf_adds(b, ": ");
 			if (!err)
-				err = rec_add_esc(b, rec->status, line);
+				err = xu_buf_add_escaped(b, rec->status, line);
 		}
 		return err;
 	}
 	err = xu_buf_adds(b, " ");
 	/* RFC 6121 §5.2.2: no type means normal. */
 	if (!err)
-		err =
-		    rec->type ? rec_add_esc(b, rec->type, XU_ESC_IDENT) : xu_buf_adds(b, "normal");
+		err = rec->type ? xu_buf_add_escaped(b, rec->type, XU_ESC_IDENT)
+		                : xu_buf_adds(b, "normal");
 	if (!err && rec->delayed)
 		err = xu_buf_adds(b, " (delayed)");
 	if (!err)
@@ -341,32 +338,22 @@ static enum xu_err rec_text(const struct xu_record *rec, bool nul, struct xu_buf
 	if (!err && rec->subject) {
 		err = xu_buf_adds(b, "[");
 		if (!err)
-			err =
-			    nul ? xu_buf_adds(b, rec->subject) : rec_add_esc(b, rec->subject, line);
+			err = nul ? xu_buf_adds(b, rec->subject)
+			          : xu_buf_add_escaped(b, rec->subject, line);
 		if (!err)
 			err = xu_buf_adds(b, "] ");
 	}
 	if (!err && rec->body)
-		err = nul ? xu_buf_adds(b, rec->body) : rec_add_esc(b, rec->body, line);
+		err = nul ? xu_buf_adds(b, rec->body) : xu_buf_add_escaped(b, rec->body, line);
 	return err;
 }
 
 /* ,"key":"value" or ,"key":null; keys are ours and need no escaping. */
 static enum xu_err rec_json_str(struct xu_buf *b, const char *key, const char *value)
 {
-	char *e = NULL;
-	enum xu_err err;
+	enum xu_err err = xu_buf_addf(b, ",\"%s\":", key);
 
-	err = xu_buf_addf(b, ",\"%s\":", key);
-	if (err)
-		return err;
-	if (!value)
-		return xu_buf_adds(b, "null");
-	err = xu_json_escape(value, strlen(value), &e);
-	if (!err)
-		err = xu_buf_addf(b, "\"%s\"", e);
-	free(e);
-	return err;
+	return err ? err : xu_buf_add_json(b, value);
 }
 
 static enum xu_err rec_json(const struct xu_record *rec, struct xu_buf *b)
@@ -414,17 +401,7 @@ static enum xu_err rec_json(const struct xu_record *rec, struct xu_buf *b)
 /* The stanza as XML on one line, safe for a terminal (stanza.c). */
 static enum xu_err rec_xml(const struct xu_record *rec, struct xu_buf *b)
 {
-	char *line = NULL;
-	size_t len = 0;
-	enum xu_err err;
-
-	if (!rec->stanza)
-		return XU_ERR_USAGE;
-	err = xu_stanza_to_line(rec->stanza, &line, &len);
-	if (!err)
-		err = xu_buf_add(b, line, len);
-	free(line);
-	return err;
+	return rec->stanza ? xu_buf_add_stanza_line(b, rec->stanza) : XU_ERR_USAGE;
 }
 
 enum xu_err xu_record_format(const struct xu_record *rec, enum xu_rec_format fmt, bool nul,
@@ -466,17 +443,9 @@ enum xu_err xu_record_format(const struct xu_record *rec, enum xu_rec_format fmt
 
 static enum xu_err rec_field(struct xu_buf *b, const char *v, enum xu_rec_format fmt)
 {
-	char *esc = NULL;
-	enum xu_err err;
-
-	if (!v)
-		return fmt == XU_REC_JSON ? xu_buf_adds(b, "null") : XU_OK;
-	err = fmt == XU_REC_JSON ? xu_json_escape(v, strlen(v), &esc)
-	                         : xu_escape(v, strlen(v), XU_ESC_LINE, &esc);
-	if (!err)
-		err = fmt == XU_REC_JSON ? xu_buf_addf(b, "\"%s\"", esc) : xu_buf_adds(b, esc);
-	free(esc);
-	return err;
+	if (fmt == XU_REC_JSON)
+		return xu_buf_add_json(b, v);
+	return v ? xu_buf_add_escaped(b, v, XU_ESC_LINE) : XU_OK;
 }
 
 enum xu_err xu_fields_format(enum xu_rec_format fmt, const struct xu_stanza *st,
@@ -489,13 +458,7 @@ enum xu_err xu_fields_format(enum xu_rec_format fmt, const struct xu_stanza *st,
 
 	xu_buf_init(&b, 0);
 	if (fmt == XU_REC_XML) {
-		char *line = NULL;
-		size_t l;
-
-		err = st ? xu_stanza_to_line(st, &line, &l) : XU_ERR_USAGE;
-		if (!err)
-			err = xu_buf_add(&b, line, l);
-		free(line);
+		err = st ? xu_buf_add_stanza_line(&b, st) : XU_ERR_USAGE;
 	} else {
 		if (fmt == XU_REC_JSON)
 			err = xu_buf_adds(&b, "{");

@@ -219,16 +219,48 @@ fail:
 	return XU_ERR_NOMEM;
 }
 
-static enum xu_err roster_add_esc(struct xu_buf *b, const char *s, bool json)
+/* The groups, each written by add and separated by commas. */
+static enum xu_err roster_groups(struct xu_buf *b, const struct xu_roster_item *it, bool json)
 {
-	char *esc = NULL;
-	enum xu_err err =
-	    json ? xu_json_escape(s, strlen(s), &esc) : xu_escape(s, strlen(s), XU_ESC_IDENT, &esc);
+	enum xu_err err = XU_OK;
+	size_t i;
 
-	if (!err)
-		err = json ? xu_buf_addf(b, "\"%s\"", esc) : xu_buf_adds(b, esc);
-	free(esc);
+	for (i = 0; !err && i < it->ngroups; i++) {
+		err = i ? xu_buf_adds(b, ",") : XU_OK;
+		if (!err)
+			err = json ? xu_buf_add_json(b, it->groups[i])
+			           : xu_buf_add_escaped(b, it->groups[i], XU_ESC_IDENT);
+	}
 	return err;
+}
+
+static enum xu_err roster_json(struct xu_buf *b, const struct xu_roster_item *it)
+{
+	enum xu_err err = xu_buf_adds(b, "{\"jid\":");
+
+	err = err ? err : xu_buf_add_json(b, it->jid);
+	err = err ? err : xu_buf_adds(b, ",\"name\":");
+	err = err ? err : xu_buf_add_json(b, it->name);
+	err = err ? err : xu_buf_adds(b, ",\"subscription\":");
+	err = err ? err : xu_buf_add_json(b, it->subscription ? it->subscription : "none");
+	err = err ? err
+	          : xu_buf_addf(b, ",\"ask\":%s,\"approved\":%s,\"groups\":[",
+	                        it->ask ? "true" : "false", it->approved ? "true" : "false");
+	err = err ? err : roster_groups(b, it, true);
+	return err ? err : xu_buf_adds(b, "]}\n");
+}
+
+static enum xu_err roster_text(struct xu_buf *b, const struct xu_roster_item *it)
+{
+	enum xu_err err = xu_buf_add_escaped(b, it->jid, XU_ESC_IDENT);
+
+	err = err ? err : xu_buf_adds(b, "\t");
+	err = err ? err : xu_buf_add_escaped(b, it->name ? it->name : "", XU_ESC_IDENT);
+	err = err ? err
+	          : xu_buf_addf(b, "\t%s\t%s\t", it->subscription ? it->subscription : "none",
+	                        it->ask ? "subscribe" : "");
+	err = err ? err : roster_groups(b, it, false);
+	return err ? err : xu_buf_adds(b, "\n");
 }
 
 /* Text: jid, name, subscription, ask ("subscribe" or empty), groups joined by ',', separated
@@ -238,42 +270,9 @@ enum xu_err xu_roster_item_format(const struct xu_roster_item *it, bool json, ch
 {
 	struct xu_buf b;
 	enum xu_err err;
-	size_t i;
 
 	xu_buf_init(&b, 0);
-	if (json) {
-		err = xu_buf_adds(&b, "{\"jid\":");
-		err = err ? err : roster_add_esc(&b, it->jid, true);
-		err = err ? err : xu_buf_adds(&b, ",\"name\":");
-		err = err        ? err
-		      : it->name ? roster_add_esc(&b, it->name, true)
-		                 : xu_buf_adds(&b, "null");
-		err = err ? err : xu_buf_adds(&b, ",\"subscription\":");
-		err = err ? err
-		          : roster_add_esc(&b, it->subscription ? it->subscription : "none", true);
-		err =
-		    err ? err
-		        : xu_buf_addf(&b, ",\"ask\":%s,\"approved\":%s,\"groups\":[",
-		                      it->ask ? "true" : "false", it->approved ? "true" : "false");
-		for (i = 0; !err && i < it->ngroups; i++) {
-			err = i ? xu_buf_adds(&b, ",") : XU_OK;
-			err = err ? err : roster_add_esc(&b, it->groups[i], true);
-		}
-		err = err ? err : xu_buf_adds(&b, "]}\n");
-	} else {
-		err = roster_add_esc(&b, it->jid, false);
-		err = err ? err : xu_buf_adds(&b, "\t");
-		err = err ? err : roster_add_esc(&b, it->name ? it->name : "", false);
-		err = err ? err
-		          : xu_buf_addf(&b, "\t%s\t%s\t",
-		                        it->subscription ? it->subscription : "none",
-		                        it->ask ? "subscribe" : "");
-		for (i = 0; !err && i < it->ngroups; i++) {
-			err = i ? xu_buf_adds(&b, ",") : XU_OK;
-			err = err ? err : roster_add_esc(&b, it->groups[i], false);
-		}
-		err = err ? err : xu_buf_adds(&b, "\n");
-	}
+	err = json ? roster_json(&b, it) : roster_text(&b, it);
 	if (!err)
 		err = xu_buf_take(&b, out, len);
 	xu_buf_free(&b);

@@ -776,3 +776,15 @@ void xu_error_describe(const struct xu_stanza *err, const char *ns, char *buf, s
 		snprintf(buf, len, "%s", xu_error_condition(err, ns));
 	free(esc);
 }
+
+enum xu_err xu_buf_add_stanza_line(struct xu_buf *b, const struct xu_stanza *st)
+{
+	char *line = NULL;
+	size_t len = 0;
+	enum xu_err err = xu_stanza_to_line(st, &line, &len);
+
+	if (!err)
+		err = xu_buf_add(b, line, len);
+	free(line);
+	return err;
+}

@@ -34,6 +34,12 @@ enum xu_err xu_buf_take(struct xu_buf *b, char **out, size_t *len);
 void xu_buf_free(struct xu_buf *b);
 void xu_buf_wipe_free(struct xu_buf *b);
 
+/* Append s escaped for the terminal (escape.c); s JSON-quoted, or null when NULL (escape.c);
+ * a stanza on one safe line (stanza.c). Errors: XU_ERR_NOMEM, XU_ERR_DATA (stanza). */
+enum xu_err xu_buf_add_escaped(struct xu_buf *b, const char *s, enum xu_esc_mode mode);
+enum xu_err xu_buf_add_json(struct xu_buf *b, const char *s);
+enum xu_err xu_buf_add_stanza_line(struct xu_buf *b, const struct xu_stanza *st);
+
 /* Wipe and free a NUL-terminated secret. */
 void xu_secret_free(char *s);
 

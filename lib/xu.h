@@ -426,6 +426,10 @@ enum xu_rec_format {
 	XU_REC_XML,
 };
 
+/* Unix milliseconds as XEP-0082 UTC, "YYYY-MM-DDTHH:MM:SS[.mmm]Z"; false outside years
+ * 0000..9999. */
+bool xu_utc_stamp(int64_t unix_ms, bool with_ms, char out[32]);
+
 /* Fill rec from a <message/> or <presence/>; arrival_ms is the arrival time (Unix ms).
  * Errors: XU_ERR_DATA (not a message or presence), XU_ERR_NOMEM. */
 enum xu_err xu_record_from_stanza(const struct xu_stanza *st, int64_t arrival_ms,
