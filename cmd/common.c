@@ -580,7 +580,25 @@ int64_t cmd_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---------------------------------------------------------------- formats */
+/* ---------------------------------------------------------------- output */
+
+int cmd_write(const char *out, size_t len)
+{
+	if (fwrite(out, 1, len, stdout) == len && fflush(stdout) == 0)
+		return 0;
+	if (errno == EPIPE)
+		return cmd_fail(XU_ERR_IO, "standard output was closed; stopping");
+	return cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(errno));
+}
+
+int cmd_put(enum xu_err err, char *out, size_t len)
+{
+	int rc = err ? cmd_fail(err, "cannot format a record: %s", xu_err_str(err))
+	             : cmd_write(out, len);
+
+	free(out);
+	return rc;
+}
 
 int cmd_format(const char *name, enum xu_rec_format *fmt)
 {

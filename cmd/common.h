@@ -85,6 +85,13 @@ void cmd_signals_drain(void);
 int64_t cmd_now_ms(void);
 int64_t cmd_wall_ms(void);
 
+/* out[0..len) on stdout, flushed at once (records must not wait in a buffer). Returns 0, or
+ * exit 74 with one line; a closed stdout (EPIPE) says so. */
+int cmd_write(const char *out, size_t len);
+/* What a formatter returned (err, and out of len bytes) on stdout; out is freed. Returns 0
+ * or an exit code (message printed). */
+int cmd_put(enum xu_err err, char *out, size_t len);
+
 /* --format: text (also when NULL), json or xml into *fmt. Returns 0 or the usage exit code
  * (message printed). */
 int cmd_format(const char *name, enum xu_rec_format *fmt);

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
@@ -206,23 +205,11 @@ static bool listen_wanted(const struct listen_filter *f, const struct xu_stanza 
 
 static int listen_print(const struct xu_record *rec, enum xu_rec_format fmt)
 {
-	char *out;
-	size_t len;
-	enum xu_err err;
+	char *out = NULL;
+	size_t len = 0;
+	enum xu_err err = xu_record_format(rec, fmt, listen_opts.null, &out, &len);
 
-	err = xu_record_format(rec, fmt, listen_opts.null, &out, &len);
-	if (err)
-		return cmd_fail(err, "cannot format a record: %s", xu_err_str(err));
-	if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
-		int e = errno;
-
-		free(out);
-		if (e == EPIPE)
-			return cmd_fail(XU_ERR_IO, "standard output was closed; stopping");
-		return cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(e));
-	}
-	free(out);
-	return 0;
+	return cmd_put(err, out, len);
 }
 
 static void listen_setenv(const char *name, const char *value)
@@ -449,10 +436,10 @@ struct listen_run {
 	unsigned connect_ms;
 	struct cmd_state state; /* --state */
 	char *queryid;          /* the archive query running, NULL: none */
-	bool catching_up;       /* live messages wait in `deferred` until the archive is read */
+	bool catching_up;       /* live messages wait in `deerred` until the archive is read */
 	bool catchup_pending;   /* a catch-up was cut short: run it again on the next session */
-	struct xu_stanza **deferred;
-	size_t ndeferred;
+	struct xu_stanza **deerred;
+	size_t ndeerred;
 };
 
 /* --room ROOM[/NICK]: the occupant JID to join as (nick defaults to our localpart). */
@@ -604,8 +591,8 @@ static const struct xu_stanza *listen_carbon(const struct xu_stanza *st, bool *s
 }
 
 /* A message or presence that passed the routing: filter, record, print or run; then move the
- * checkpoint past it when it is in the account's archive (`aid`, else NULL). Returns 0, an
- * exit code, LISTEN_DONE or LISTEN_ABANDONED. */
+ * checkpoint past it when it is in the account's archive (`aid`, known only with --state).
+ * Returns 0, an exit code, LISTEN_DONE or LISTEN_ABANDONED. */
 static int listen_emit(struct listen_run *lr, struct xu_conn *conn, const struct xu_stanza *st,
                        const char *aid)
 {
@@ -614,7 +601,7 @@ static int listen_emit(struct listen_run *lr, struct xu_conn *conn, const struct
 	enum xu_err err;
 	int rc = 0;
 
-	if (!want && !(aid && listen_opts.state))
+	if (!want && !aid)
 		return 0;
 	err = xu_record_from_stanza(st, cmd_wall_ms(), &rec);
 	if (err)
@@ -624,7 +611,7 @@ static int listen_emit(struct listen_run *lr, struct xu_conn *conn, const struct
 		                      : listen_print(&rec, lr->fmt);
 	/* Handled: after --exec returned (whatever its status, which is logged) or once on
 	 * stdout. A crash before this point repeats the message at the next start. */
-	if (!rc && aid && listen_opts.state)
+	if (!rc && aid)
 		cmd_state_set(&lr->state, aid, rec.timestamp);
 	xu_record_clear(&rec);
 	if (rc || !want)
@@ -651,21 +638,23 @@ static bool listen_is_account(const struct xu_conn *conn, const char *jid)
 /* A live stanza. Returns as listen_emit. */
 static int listen_handle(struct listen_run *lr, struct xu_conn *conn, struct xu_stanza *st)
 {
-	const struct xu_stanza *inner;
+	const struct xu_stanza *inner = NULL;
 	const char *aid = NULL;
 	struct listen_room *room;
-	bool sent, self;
+	bool sent, self, msg = strcmp(xu_stanza_name(st), "message") == 0;
 
 	room = listen_room_of(lr, xu_stanza_attr(st, "from"), &self);
 	if (room && self && strcmp(xu_stanza_name(st), "presence") == 0)
 		return listen_room_presence(room, conn, st);
 	if (room && self && !listen_opts.include_own)
 		return 0; /* the room echoing what we said */
-	if (strcmp(xu_stanza_name(st), "message") == 0)
+	/* The archive id only matters for the checkpoint: no JID parsing per message without. */
+	if (msg && listen_opts.state)
 		aid = xu_stanza_id_by(st, xu_conn_jid(conn));
-	inner = strcmp(xu_stanza_name(st), "message") == 0 ? listen_carbon(st, &sent) : NULL;
+	if (msg)
+		inner = listen_carbon(st, &sent);
 	if (inner) {
-		if (!aid)
+		if (!aid && listen_opts.state)
 			aid = xu_stanza_id_by(inner, xu_conn_jid(conn));
 		if (!listen_opts.carbons || (sent && !listen_opts.include_own))
 			inner = NULL;           /* not shown, but the checkpoint moves past it */
@@ -675,7 +664,7 @@ static int listen_handle(struct listen_run *lr, struct xu_conn *conn, struct xu_
 		st = NULL; /* a carbon without a message: nothing to show */
 	}
 	if (!st) {
-		if (aid && listen_opts.state)
+		if (aid)
 			cmd_state_set(&lr->state, aid, NULL);
 		return 0;
 	}
@@ -712,9 +701,9 @@ static int listen_drain_query(struct listen_run *lr, struct xu_conn *conn)
 			rc = lr->catching_up ? listen_archived(lr, conn, item, aid) : 0;
 			xu_stanza_free(item);
 		} else if (lr->catching_up && strcmp(xu_stanza_name(st), "message") == 0) {
-			lr->deferred =
-			    cmd_xrealloc(lr->deferred, (lr->ndeferred + 1) * sizeof(*lr->deferred));
-			lr->deferred[lr->ndeferred++] = st;
+			lr->deerred =
+			    cmd_xrealloc(lr->deerred, (lr->ndeerred + 1) * sizeof(*lr->deerred));
+			lr->deerred[lr->ndeerred++] = st;
 			st = NULL;
 		} else {
 			rc = listen_handle(lr, conn, st);
@@ -734,27 +723,17 @@ static int listen_undefer(struct listen_run *lr, struct xu_conn *conn, bool comp
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < lr->ndeferred; i++) {
-		struct xu_stanza *st = lr->deferred[i];
+	for (i = 0; i < lr->ndeerred; i++) {
+		struct xu_stanza *st = lr->deerred[i];
 
 		if (!rc && (!complete || !xu_stanza_id_by(st, xu_conn_jid(conn))))
 			rc = listen_handle(lr, conn, st);
 		xu_stanza_free(st);
 	}
-	free(lr->deferred);
-	lr->deferred = NULL;
-	lr->ndeferred = 0;
+	free(lr->deerred);
+	lr->deerred = NULL;
+	lr->ndeerred = 0;
 	return rc;
-}
-
-/* XEP-0082 time now, for a checkpoint that has no message yet. */
-static void listen_utc_now(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void listen_new_queryid(struct listen_run *lr)
@@ -815,7 +794,7 @@ static int listen_baseline(struct listen_run *lr, struct xu_conn *conn, enum xu_
 	page.queryid = lr->queryid;
 	rc = listen_query(lr, conn, &page, &reply, cerr);
 	if (!rc && !*cerr) {
-		listen_utc_now(now);
+		xu_utc_stamp(cmd_wall_ms(), false, now); /* a checkpoint without a message */
 		if (xu_mam_fin(reply, &complete, &last, why, sizeof(why)) != XU_OK)
 			cmd_warn("the server has no usable message archive (%s): --state cannot "
 			         "catch up after a restart",
@@ -832,7 +811,7 @@ static int listen_baseline(struct listen_run *lr, struct xu_conn *conn, enum xu_
 /* XEP-0313 catch-up from the checkpoint, page by page (XEP-0059 RSM). The first page goes out
  * before our presence, so the server leaves offline storage alone (the archive has it all);
  * then presence, then pages until the archive says complete: that covers what arrived in
- * between. Live messages meanwhile wait in `deferred`. Returns as listen_emit. */
+ * between. Live messages meanwhile wait in `deerred`. Returns as listen_emit. */
 static int listen_catchup(struct listen_run *lr, struct xu_conn *conn, enum xu_err *cerr)
 {
 	struct xu_mam_page page;
@@ -898,9 +877,9 @@ static int listen_catchup(struct listen_run *lr, struct xu_conn *conn, enum xu_e
 	if (rc || *cerr) {
 		/* Cut short: live messages it held are in the archive and come again with the next
 		 * catch-up (lr->catchup_pending). */
-		for (size_t i = 0; i < lr->ndeferred; i++)
-			xu_stanza_free(lr->deferred[i]);
-		lr->ndeferred = 0;
+		for (size_t i = 0; i < lr->ndeerred; i++)
+			xu_stanza_free(lr->deerred[i]);
+		lr->ndeerred = 0;
 		return rc;
 	}
 	if (complete)

@@ -54,14 +54,8 @@ int muc_emit(enum xu_rec_format fmt, const struct xu_stanza *st, const char *con
 	char *out = NULL;
 	size_t len = 0;
 	enum xu_err err = xu_fields_format(fmt, st, keys, vals, n, &out, &len);
-	int rc = 0;
 
-	if (err)
-		rc = cmd_fail(err, "cannot format a record: %s", xu_err_str(err));
-	else if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0)
-		rc = cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(errno));
-	free(out);
-	return rc;
+	return cmd_put(err, out, len);
 }
 
 int muc_print_message(enum xu_rec_format fmt, const struct xu_stanza *st)
@@ -69,18 +63,14 @@ int muc_print_message(enum xu_rec_format fmt, const struct xu_stanza *st)
 	struct xu_record rec;
 	char *out = NULL;
 	size_t len = 0;
-	int rc = 0;
+	enum xu_err err;
 
 	if (!xu_stanza_child(st, "body", NULL) ||
 	    xu_record_from_stanza(st, cmd_wall_ms(), &rec) != XU_OK)
 		return 0;
-	if (xu_record_format(&rec, fmt, false, &out, &len) != XU_OK)
-		rc = cmd_fail(XU_ERR_NOMEM, "cannot format a record");
-	else if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0)
-		rc = cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(errno));
-	free(out);
+	err = xu_record_format(&rec, fmt, false, &out, &len);
 	xu_record_clear(&rec);
-	return rc;
+	return cmd_put(err, out, len);
 }
 
 int muc_iq(struct muc_run *r, struct xu_stanza *iq, const char *what, struct xu_stanza **reply)

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* What get and check announce by default: a negative priority keeps the server from routing
@@ -309,20 +308,10 @@ static enum xu_err presence_wait(struct presence_run *pr, bool *all)
 static int presence_print(const struct xu_presence_info *info, enum xu_rec_format fmt)
 {
 	char *out = NULL;
-	size_t len;
-	enum xu_err err;
+	size_t len = 0;
+	enum xu_err err = xu_presence_format(info, fmt, &out, &len);
 
-	err = xu_presence_format(info, fmt, &out, &len);
-	if (err)
-		return cmd_fail(err, "cannot format a record: %s", xu_err_str(err));
-	if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
-		int e = errno;
-
-		free(out);
-		return cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(e));
-	}
-	free(out);
-	return 0;
+	return cmd_put(err, out, len);
 }
 
 /* An unavailable contact's record, with when it was last seen where the server says. A server
@@ -334,6 +323,7 @@ static int presence_print_gone(struct presence_run *pr, const struct xu_jid *jid
 	struct xu_stanza *iq = NULL, *reply = NULL;
 	const char *status = NULL;
 	uint64_t seconds = 0;
+	int64_t now;
 	char why[128];
 	int rc;
 
@@ -345,9 +335,10 @@ static int presence_print_gone(struct presence_run *pr, const struct xu_jid *jid
 	}
 	if (*cerr)
 		return 0;
+	now = cmd_wall_ms() / 1000;
 	if (xu_last_parse(reply, &seconds, &status, why, sizeof(why)) == XU_OK && seconds > 0 &&
-	    seconds <= (uint64_t)time(NULL))
-		info.last_seen = (int64_t)time(NULL) - (int64_t)seconds;
+	    seconds <= (uint64_t)now)
+		info.last_seen = now - (int64_t)seconds;
 	if (!info.status)
 		info.status = status;
 	rc = presence_print(&info, pr->fmt);

@@ -50,13 +50,6 @@ struct roster_run {
 
 /* ---------------------------------------------------------------- output */
 
-static int roster_write(const char *s, size_t len)
-{
-	if (fwrite(s, 1, len, stdout) != len || fflush(stdout) != 0)
-		return cmd_fail(XU_ERR_IO, "writing standard output: %s", strerror(errno));
-	return 0;
-}
-
 /* A line made of up to three pieces (NULL: none), written at once. */
 static int roster_line(const char *a, const char *b, const char *c)
 {
@@ -65,7 +58,7 @@ static int roster_line(const char *a, const char *b, const char *c)
 	int rc;
 
 	snprintf(line, n + 2, "%s%s%s\n", a, b ? b : "", c ? c : "");
-	rc = roster_write(line, n + 1);
+	rc = cmd_write(line, n + 1);
 	free(line);
 	return rc;
 }
@@ -78,23 +71,16 @@ static int roster_print_item(const struct xu_roster_item *it, enum xu_rec_format
 	char *out = NULL;
 	size_t len = 0;
 	enum xu_err err;
-	int rc;
 
 	if (fmt == XU_REC_XML) {
 		err = xu_roster_item_stanza(it, &el);
 		if (!err)
-			err = xu_stanza_to_line(el, &out, &len);
+			err = xu_fields_format(XU_REC_XML, el, NULL, NULL, 0, &out, &len);
 		xu_stanza_free(el);
 	} else {
 		err = xu_roster_item_format(it, fmt == XU_REC_JSON, &out, &len);
 	}
-	if (err)
-		return cmd_fail(err, "cannot format %s: %s", it->jid, xu_err_str(err));
-	rc = roster_write(out, len);
-	if (!rc && fmt == XU_REC_XML)
-		rc = roster_write("\n", 1);
-	free(out);
-	return rc;
+	return cmd_put(err, out, len);
 }
 
 /* ---------------------------------------------------------------- talking to the server */
@@ -227,12 +213,12 @@ static int roster_list(struct roster_run *r, bool export)
 	int rc = roster_fetch(r, &roster);
 
 	if (!rc && export && r->fmt == XU_REC_XML)
-		rc = roster_write("<query xmlns='jabber:iq:roster'>\n", 33);
+		rc = cmd_write("<query xmlns='jabber:iq:roster'>\n", 33);
 	for (i = 0; !rc && i < roster->n; i++)
 		if (export || roster_in_group(&roster->items[i]))
 			rc = roster_print_item(&roster->items[i], r->fmt);
 	if (!rc && export && r->fmt == XU_REC_XML)
-		rc = roster_write("</query>\n", 9);
+		rc = cmd_write("</query>\n", 9);
 	xu_roster_free(roster);
 	return rc;
 }
@@ -386,15 +372,14 @@ static int roster_pending(struct roster_run *r)
 		const char *type = xu_stanza_attr(st, "type");
 		struct xu_record rec;
 		char *out = NULL;
-		size_t len;
+		size_t len = 0;
 
 		if (strcmp(xu_stanza_name(st), "presence") == 0 && type &&
 		    strcmp(type, "subscribe") == 0 &&
 		    xu_record_from_stanza(st, cmd_wall_ms(), &rec) == XU_OK) {
 			err = xu_record_format(&rec, r->fmt, false, &out, &len);
-			rc = err ? cmd_fail(err, "cannot format a record") : roster_write(out, len);
-			free(out);
 			xu_record_clear(&rec);
+			rc = cmd_put(err, out, len);
 		}
 		xu_stanza_free(st);
 	}

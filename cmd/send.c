@@ -58,19 +58,13 @@ struct send_job {
 /* One stanza per line on stdout, terminal-safe (newlines in text are references). */
 static int send_print(const struct xu_stanza *st)
 {
-	char *line;
-	size_t len;
-	enum xu_err err;
+	char *line = NULL;
+	size_t len = 0;
+	enum xu_err err = xu_fields_format(XU_REC_XML, st, NULL, NULL, 0, &line, &len);
 
-	err = xu_stanza_to_line(st, &line, &len);
 	if (err)
 		return cmd_fail(err, "cannot serialise a stanza: %s", xu_err_str(err));
-	fwrite(line, 1, len, stdout);
-	putchar('\n');
-	free(line);
-	if (fflush(stdout) != 0)
-		return cmd_fail(XU_ERR_IO, "writing to stdout: %s", strerror(errno));
-	return 0;
+	return cmd_put(XU_OK, line, len);
 }
 
 /* Build one message per recipient for body and append them to the job. */
