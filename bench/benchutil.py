@@ -1,8 +1,22 @@
-"""Shared by the benchmarks: time one run of a command from a fresh process."""
+"""Shared by the benchmarks: where the build is (argv[1], default build/), the test harness on
+the path, and timing one run of a command from a fresh process. Import it before xuharness."""
 import os
 import resource
 import subprocess
+import sys
 import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "build"))
+os.environ["XU_BIN_DIR"] = BUILD
+os.environ.setdefault("XU_SRC_DIR", SRC)
+
+
+def int_arg(i, default):
+    """Command-line argument i as an int, or default."""
+    return int(sys.argv[i]) if len(sys.argv) > i else default
 
 
 def one(argv, env):

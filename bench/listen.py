@@ -15,14 +15,10 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
-build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "build"))
-count = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
-os.environ["XU_BIN_DIR"] = build
-os.environ.setdefault("XU_SRC_DIR", SRC)
+import benchutil as bu  # sets up the paths: before xuharness
 import xuharness as xh  # noqa: E402
+
+count = bu.int_arg(2, 5000)
 
 TARGET_RATE = 1000
 TARGET_RSS_KIB = 16 * 1024
@@ -32,7 +28,7 @@ def main():
     run = xh.Run("bench-listen")
     try:
         srv = xh.Prosody(run, users=("alice", "bob"))
-        listen = [os.path.join(build, "xmpp-listen"), "--jid", "bob@localhost", "--host", srv.host,
+        listen = [os.path.join(bu.BUILD, "xmpp-listen"), "--jid", "bob@localhost", "--host", srv.host,
                   "--port", str(srv.port), "--cafile", srv.ca, "-f", "json", "-n", str(count),
                   "-r", "bench"]
         lenv = srv.env(user="bob")

@@ -8,20 +8,14 @@ text and the JSON output. Target (checked here, never by a timed test): median u
 usage: bench/roster.py [BUILD_DIR] [RUNS] [CONTACTS]   (default build, 30, 500)
 """
 import json
-import os
 import statistics
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
-build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "build"))
-runs = int(sys.argv[2]) if len(sys.argv) > 2 else 30
-contacts = int(sys.argv[3]) if len(sys.argv) > 3 else 500
-os.environ["XU_BIN_DIR"] = build
-os.environ.setdefault("XU_SRC_DIR", SRC)
+import benchutil as bu  # sets up the paths: before xuharness
 import xuharness as xh  # noqa: E402
-from benchutil import one  # noqa: E402
+
+runs = bu.int_arg(2, 30)
+contacts = bu.int_arg(3, 500)
 
 TARGET_WALL_MS = 100
 
@@ -42,8 +36,8 @@ def main():
         for fmt in ("text", "json"):
             argv = srv.command_argv(xh.roster_path(), ["list", "-f", fmt])
             for _ in range(3):
-                one(argv, env)
-            samples = [one(argv, env) for _ in range(runs)]
+                bu.one(argv, env)
+            samples = [bu.one(argv, env) for _ in range(runs)]
             walls = sorted(s[0] for s in samples)
             med = statistics.median(walls)
             print("  -f %s: wall median %.1f ms, p90 %.1f ms; client CPU median %.1f ms; peak RSS %d KiB" % (

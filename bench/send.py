@@ -8,19 +8,13 @@ libraries' pages: GnuTLS with nettle/gmp/p11-kit, libxml2 with ICU; the heap pea
 
 usage: bench/send.py [BUILD_DIR] [RUNS]   (default build, 50)
 """
-import os
 import statistics
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
-build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "build"))
-runs = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-os.environ["XU_BIN_DIR"] = build
-os.environ.setdefault("XU_SRC_DIR", SRC)
+import benchutil as bu  # sets up the paths: before xuharness
 import xuharness as xh  # noqa: E402
-from benchutil import one  # noqa: E402
+
+runs = bu.int_arg(2, 50)
 
 TARGET_WALL_MS = 50
 TARGET_RSS_KIB = 12 * 1024
@@ -33,8 +27,8 @@ def main():
         argv = srv.send_argv(["bob@localhost", "-m", "benchmark message"])
         env = srv.env()
         for _ in range(3):  # warm up Prosody's caches and the page cache
-            one(argv, env)
-        samples = [one(argv, env) for _ in range(runs)]
+            bu.one(argv, env)
+        samples = [bu.one(argv, env) for _ in range(runs)]
         walls = sorted(s[0] for s in samples)
         cpu = statistics.median(s[1] for s in samples)
         rss = max(s[2] for s in samples)

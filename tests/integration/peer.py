@@ -52,13 +52,11 @@ class MatchIqAnswer(MatcherBase):
         return xml.xml.tag == NS + "iq" and xml.xml.get("type") in ("result", "error")
 
 
+class Peer(slixclient.Client):
+    name = "peer"
 
-class Peer(slixmpp.ClientXMPP):
     def __init__(self, args, password):
-        super().__init__(args.jid, password)
-        self.args = args
-        self.failed = None
-        self.ready = False
+        super().__init__(args, password)
         self.inbox = []
         self.inbox_event = asyncio.Event()
         self.presences = []
@@ -75,17 +73,6 @@ class Peer(slixmpp.ClientXMPP):
         if args.manual_subscriptions:
             self.auto_authorize = None  # neither approve nor deny: leave it to the test
             self.auto_subscribe = False
-        self.add_event_handler("session_start", self.on_start)
-        self.add_event_handler("failed_auth", lambda _e: self.fail("authentication failed"))
-        self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
-        self.add_event_handler("ssl_invalid_chain", lambda e: self.fail("certificate rejected: %s" % e))
-        self.add_event_handler("disconnected", self.on_disconnected)
-
-    def fail(self, why):
-        if self.failed is None:
-            self.failed = why
-        print("peer: %s" % why, file=sys.stderr, flush=True)
-        self.loop.call_soon(self.loop.stop)
 
     def on_disconnected(self, _event):
         if not self.ready and self.failed is None:
@@ -141,11 +128,6 @@ class Peer(slixmpp.ClientXMPP):
         elif xml.get("from") not in (None, self.boundjid.domain, self.boundjid.bare):
             self.stray_iqs.append(ans)
 
-    async def on_start(self, event):
-        try:
-            await self.session(event)
-        except Exception as e:  # noqa: BLE001 - slixmpp would only log it and hang on
-            self.fail("session failed: %r" % (e,))
 
     async def session(self, _event):
         sslobj = self.transport.get_extra_info("ssl_object") if self.transport else None

@@ -27,32 +27,13 @@ NS = "{jabber:client}"
 BARRIER_BODY = "xu-harness-barrier:"
 
 
+class Receiver(slixclient.Client):
+    name = "receiver"
 
-class Receiver(slixmpp.ClientXMPP):
     def __init__(self, args, password):
-        super().__init__(args.jid, password)
-        self.args = args
+        super().__init__(args, password)
         self.out = open(args.out, "a", encoding="utf-8")
-        self.ready = False
-        self.failed = None
         self.register_handler(Callback("xu all messages", MatchXPath(NS + "message"), self.on_message))
-        self.add_event_handler("session_start", self.on_start)
-        self.add_event_handler("failed_auth", lambda _e: self.fail("authentication failed"))
-        self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
-        self.add_event_handler("ssl_invalid_chain", lambda e: self.fail("certificate rejected: %s" % e))
-        self.add_event_handler("disconnected", self.on_disconnected)
-
-    def fail(self, why):
-        if self.failed is None:
-            self.failed = why
-        print("receiver: %s" % why, file=sys.stderr, flush=True)
-        self.loop.call_soon(self.loop.stop)
-
-    def on_disconnected(self, _event):
-        if not self.ready and self.failed is None:
-            self.fail("disconnected before the session started")
-        elif self.failed is None:
-            self.loop.call_soon(self.loop.stop)
 
     def write(self, record):
         self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -70,11 +51,6 @@ class Receiver(slixmpp.ClientXMPP):
             return "certificate names %s, not %s" % (names, self.args.server_name)
         return None
 
-    async def on_start(self, event):
-        try:
-            await self.session(event)
-        except Exception as e:  # noqa: BLE001 - slixmpp would only log it and hang on
-            self.fail("session failed: %r" % (e,))
 
     async def session(self, _event):
         why = self.check_peer_name()

@@ -24,24 +24,16 @@ NS = "{jabber:client}"
 NS_STANZAS = "{urn:ietf:params:xml:ns:xmpp-stanzas}"
 
 
-class Sender(slixmpp.ClientXMPP):
-    def __init__(self, args, password):
-        super().__init__(args.jid, password)
-        self.args = args
-        self.errors = []
-        self.failed = None
-        self.register_handler(Callback("xu message errors", MatchXPath(NS + "message"), self.on_message))
-        self.add_event_handler("session_start", self.on_start)
-        self.add_event_handler("failed_auth", lambda _e: self.fail("authentication failed"))
-        self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
-        self.add_event_handler("ssl_invalid_chain", lambda e: self.fail("certificate rejected: %s" % e))
-        self.add_event_handler("disconnected", lambda _e: self.loop.stop())
+class Sender(slixclient.Client):
+    name = "sender"
 
-    def fail(self, why):
-        if self.failed is None:
-            self.failed = why
-        print("sender: %s" % why, file=sys.stderr, flush=True)
-        self.loop.call_soon(self.loop.stop)
+    def __init__(self, args, password):
+        super().__init__(args, password)
+        self.errors = []
+        self.register_handler(Callback("xu message errors", MatchXPath(NS + "message"), self.on_message))
+
+    def on_disconnected(self, _event):
+        self.loop.stop()  # it disconnects itself once done, failures aside
 
     def on_message(self, msg):
         xml = msg.xml
@@ -61,11 +53,6 @@ class Sender(slixmpp.ClientXMPP):
             "error_type": err.get("type") if err is not None else None,
         })
 
-    async def on_start(self, event):
-        try:
-            await self.session(event)
-        except Exception as e:  # noqa: BLE001 - slixmpp would only log it and hang on
-            self.fail("session failed: %r" % (e,))
 
     async def session(self, _event):
         sslobj = self.transport.get_extra_info("ssl_object")

@@ -1,5 +1,6 @@
 """What the test suite's slixmpp clients (receiver.py, sender.py, peer.py) share: options,
-the password from the environment, certificate checks that stay on, and the run loop."""
+the password from the environment, certificate checks that stay on, failures that stop the run,
+and the run loop."""
 
 import argparse
 import os
@@ -17,6 +18,45 @@ def child_text(xml, name):
     if el is None:
         return None
     return el.text or ""
+
+
+class Client(slixmpp.ClientXMPP):
+    """A test client: any failure is recorded, said on stderr and stops the loop; session()
+    (the subclass's) runs once the session starts, its exceptions being failures too."""
+
+    name = "client"
+
+    def __init__(self, args, password):
+        super().__init__(args.jid, password)
+        self.args = args
+        self.failed = None
+        self.ready = False  # set by session() once the client does its work
+        self.add_event_handler("session_start", self.on_start)
+        self.add_event_handler("failed_auth", lambda _e: self.fail("authentication failed"))
+        self.add_event_handler("connection_failed", lambda e: self.fail("connection failed: %s" % e))
+        self.add_event_handler("ssl_invalid_chain", lambda e: self.fail("certificate rejected: %s" % e))
+        self.add_event_handler("disconnected", self.on_disconnected)
+
+    def fail(self, why):
+        if self.failed is None:
+            self.failed = why
+        print("%s: %s" % (self.name, why), file=sys.stderr, flush=True)
+        self.loop.call_soon(self.loop.stop)
+
+    def on_disconnected(self, _event):
+        if not self.ready and self.failed is None:
+            self.fail("disconnected before the session started")
+        elif self.failed is None:
+            self.loop.call_soon(self.loop.stop)
+
+    async def on_start(self, event):
+        try:
+            await self.session(event)
+        except Exception as e:  # noqa: BLE001 - slixmpp would only log it and hang on
+            self.fail("session failed: %r" % (e,))
+
+    async def session(self, _event):
+        raise NotImplementedError
 
 
 def arg_parser():
