@@ -430,27 +430,16 @@ static void conn_refusal(struct xu_conn *c, const struct conn_track *t, const st
 	free(to);
 }
 
-/* XEP-0198 §4: h counts modulo 2^32 and never goes backwards or past what we sent. */
+/* XEP-0198 §4: h counts modulo 2^32 and never goes backwards or past what we sent (sm.c). */
 static enum xu_err conn_handle_ack(struct xu_conn *c, const struct xu_stanza *a)
 {
-	const char *hs = xu_stanza_attr(a, "h");
-	char *end;
-	unsigned long long h;
-	uint32_t outstanding, unacked;
+	const char *hs = xu_stanza_attr(a, "h"), *why = NULL;
 
-	errno = 0;
-	h = hs ? strtoull(hs, &end, 10) : 0;
-	if (!hs || !*hs || *end || errno || h > UINT32_MAX || *hs == '-' || *hs == '+')
-		return conn_fail(c, XU_ERR_PROTO, "server sent an invalid ack h='%s'",
-		                 hs ? hs : "");
-	c->r_sent = false;
-	outstanding = (uint32_t)(c->seq - c->confirmed);
-	unacked = (uint32_t)((uint32_t)c->seq - (uint32_t)h);
-	if (unacked > outstanding)
+	if (xu_sm_ack(c->seq, c->confirmed, hs, &c->confirmed, &why) != XU_OK)
 		return conn_fail(c, XU_ERR_PROTO,
-		                 "server acknowledged %llu stanzas but we sent %llu", h,
-		                 (unsigned long long)c->seq);
-	c->confirmed = c->seq - unacked;
+		                 "server sent an invalid ack h='%s' after %llu stanzas: %s",
+		                 hs ? hs : "", (unsigned long long)c->seq, why);
+	c->r_sent = false;
 	conn_drop_unacked(c, c->confirmed);
 	return XU_OK;
 }

@@ -181,6 +181,15 @@ enum xu_err xu_srv_lookup(const char *domain, unsigned timeout_ms, struct xu_srv
                           bool *none);
 void xu_srv_free(struct xu_srv *r, size_t n);
 
+/* ---------------------------------------------------------------- sm.c (XEP-0198 §4) */
+
+/* The server's ack <a h='hs'/> when we have sent `sent` counted stanzas and it had confirmed
+ * `confirmed` of them: *now_confirmed is the new count. h counts modulo 2^32, so the counts
+ * are compared modulo 2^32 too. Errors: XU_ERR_PROTO (not an unsignedInt, or more than was
+ * sent, or fewer than before: *why says which). */
+enum xu_err xu_sm_ack(uint64_t sent, uint64_t confirmed, const char *hs, uint64_t *now_confirmed,
+                      const char **why);
+
 /* ---------------------------------------------------------------- util.c */
 
 /* Random id of `bytes` random bytes, base64url without padding. Errors: XU_ERR_NOMEM, INTERNAL. */
