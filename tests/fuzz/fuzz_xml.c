@@ -1,5 +1,5 @@
 /* fuzz_xml.c: libFuzzer target for the XMPP stream parser and stanza serialisation (RFC 6120 §4,
- * §11): chunking independence, round trips, xu_stanza_parse_list. */
+ * §11): the same events however the bytes are chunked, round trips, xu_stanza_parse_list. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -91,15 +91,29 @@ static enum xu_err fuzz_close(void *ctx)
 	return XU_OK;
 }
 
-/* Feed the stream (after the fixed header unless raw) in two pieces, cut at `at`; returns the
- * parser's verdict and fills *r. */
-static enum xu_err fuzz_stream(const char *p, size_t n, size_t at, bool raw,
+/* The next chunk length: 1 to 2^k bytes, k from the schedule (xorshift, seeded by the input),
+ * so runs of single bytes and large pieces both occur. */
+static size_t fuzz_chunk(uint32_t *seed, size_t left)
+{
+	size_t len;
+
+	*seed ^= *seed << 13;
+	*seed ^= *seed >> 17;
+	*seed ^= *seed << 5;
+	len = 1 + ((*seed >> 4) & ((1u << (*seed & 0xF)) - 1));
+	return len < left ? len : left;
+}
+
+/* Feed the stream (after the fixed header unless raw): whole when seed is 0, else in chunks of
+ * random length; returns the parser's verdict and fills *r. */
+static enum xu_err fuzz_stream(const char *p, size_t n, uint32_t seed, bool raw,
                                const struct xu_xml_limits *lim, struct fuzz_run *r,
                                const char **cond)
 {
 	struct xu_xml_handlers h = {0};
 	struct xu_xml *x;
 	enum xu_err err;
+	size_t off = 0, len;
 
 	memset(r, 0, sizeof(*r));
 	r->lim = lim;
@@ -110,10 +124,11 @@ static enum xu_err fuzz_stream(const char *p, size_t n, size_t at, bool raw,
 	if (xu_xml_new(&h, lim, &x) != XU_OK)
 		return XU_ERR_NOMEM;
 	err = raw ? XU_OK : xu_xml_feed(x, TU_STREAM_HDR, strlen(TU_STREAM_HDR));
-	if (!err)
-		err = xu_xml_feed(x, p, at);
-	if (!err)
-		err = xu_xml_feed(x, p + at, n - at);
+	while (!err && off < n) {
+		len = seed ? fuzz_chunk(&seed, n - off) : n;
+		err = xu_xml_feed(x, p + off, len);
+		off += len;
+	}
 	*cond = xu_xml_condition(x);
 	if (err == XU_ERR_PROTO) {
 		/* A failure names its condition and sticks. */
@@ -134,22 +149,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_run whole, split;
 	struct xu_stanza **v = NULL;
 	const char *p, *why = NULL, *c1, *c2;
-	size_t n, at, i, count = 0;
+	size_t n, i, count = 0;
+	uint32_t seed;
 	enum xu_err e1, e2;
 	bool raw;
 
 	if (size < 1 || size > 1024 * 1024)
 		return 0;
 	/* First byte: limits (bit 7), no fixed header (bit 6: the prolog, BOM and XML
-	 * declaration get fuzzed too) and where to cut the rest in two (bits 0-5). */
+	 * declaration get fuzzed too) and the seed of the chunk lengths (bits 0-5). */
 	lim = data[0] & 0x80 ? &small : &dflt;
 	raw = data[0] & 0x40;
 	p = (const char *)data + 1;
 	n = size - 1;
-	at = n * (data[0] & 0x3F) / 63;
+	seed = 0x9E3779B9u ^ (uint32_t)(data[0] & 0x3F) ^ (uint32_t)n << 8;
 
-	e1 = fuzz_stream(p, n, n, raw, lim, &whole, &c1);
-	e2 = fuzz_stream(p, n, at, raw, lim, &split, &c2);
+	e1 = fuzz_stream(p, n, 0, raw, lim, &whole, &c1);
+	e2 = fuzz_stream(p, n, seed, raw, lim, &split, &c2);
 	if (e1 == XU_ERR_NOMEM || e2 == XU_ERR_NOMEM)
 		return 0;
 	/* However the bytes arrive: the same events and the same verdict. */
