@@ -1262,8 +1262,8 @@ enum xu_err xu_conn_dispatch(struct xu_conn *c, short revents)
 		err = conn_do_handshake(c);
 		if (err)
 			return err;
-	} else if (c->qlen < CONN_QUEUE_MAX && (revents & (POLLIN | POLLHUP | POLLERR) ||
-	                                        (c->tls_active && xu_tls_pending(c->tls)))) {
+	} else if (CONN_CAN_READ(c) && (revents & (POLLIN | POLLHUP | POLLERR) ||
+	                                (c->tls_active && xu_tls_pending(c->tls)))) {
 		err = conn_read(c);
 		if (err)
 			return err;
