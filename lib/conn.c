@@ -143,6 +143,7 @@ struct xu_conn {
 	size_t qlen;
 	bool blocking;              /* inside conn_wait */
 	char *iq_wait_id;           /* xu_conn_iq waits for the answer to this */
+	char *iq_wait_to;           /* sent to this JID (NULL: the account's server) */
 	struct xu_stanza *iq_reply; /* and keeps it here */
 	bool ack_stale; /* our last <a/> left out stanzas the caller has not handled yet */
 	bool holding;   /* the caller holds the stanza numbered held_n (not handled yet) */
@@ -916,6 +917,41 @@ enum xu_err xu_conn_next(struct xu_conn *c, struct xu_stanza **st)
 	return XU_OK;
 }
 
+/*
+ * RFC 6120 §10.1, §8.1.2.1: the answer to an IQ comes from the entity it was sent to. One sent
+ * without 'to' (or to our own bare JID) is answered by the server for the account: no 'from',
+ * our bare JID, our bound full JID or our domain. A reply from anyone else with the right id is
+ * spoofed (or a stray): it is not the answer.
+ */
+static bool conn_iq_reply_from_ok(const struct xu_conn *c, const char *from)
+{
+	struct xu_jid *f = NULL, *t = NULL;
+	const char *why;
+	bool ok;
+
+	if (from && xu_jid_parse(from, &f, &why) != XU_OK)
+		return false;
+	if (c->iq_wait_to && xu_jid_parse(c->iq_wait_to, &t, &why) != XU_OK) {
+		xu_jid_free(f);
+		return false;
+	}
+	if (t && !(xu_jid_bare_equal(t, c->jid) && !xu_jid_resource(t)))
+		ok = f && xu_jid_equal(f, t);
+	else if (!f)
+		ok = true;
+	else if (xu_jid_bare_equal(f, c->jid))
+		ok = !xu_jid_resource(f) || (c->bound && xu_jid_equal(f, c->bound));
+	else
+		ok = !xu_jid_local(f) && !xu_jid_resource(f) &&
+		     strcmp(xu_jid_domain(f), xu_jid_domain(c->jid)) == 0;
+	xu_jid_free(f);
+	xu_jid_free(t);
+	if (!ok)
+		conn_log((struct xu_conn *)c, XU_LOG_INFO,
+		         "ignored an IQ reply from another sender than the request's addressee");
+	return ok;
+}
+
 static enum xu_err conn_ready_stanza(struct xu_conn *c, struct xu_stanza **stp)
 {
 	struct xu_stanza *st = *stp;
@@ -937,7 +973,8 @@ static enum xu_err conn_ready_stanza(struct xu_conn *c, struct xu_stanza **stp)
 		return XU_OK;
 	}
 	if (strcmp(name, "iq") == 0 && c->iq_wait_id && id && strcmp(id, c->iq_wait_id) == 0 &&
-	    type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0)) {
+	    type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0) &&
+	    conn_iq_reply_from_ok(c, xu_stanza_attr(st, "from"))) {
 		xu_stanza_free(c->iq_reply);
 		c->iq_reply = *stp;
 		*stp = NULL;
@@ -1543,8 +1580,10 @@ enum xu_err xu_conn_iq(struct xu_conn *c, struct xu_stanza *iq, struct xu_stanza
 		}
 	}
 	free(c->iq_wait_id);
+	free(c->iq_wait_to);
 	c->iq_wait_id = strdup(xu_stanza_attr(iq, "id"));
-	if (!c->iq_wait_id) {
+	c->iq_wait_to = xu_stanza_attr(iq, "to") ? strdup(xu_stanza_attr(iq, "to")) : NULL;
+	if (!c->iq_wait_id || (xu_stanza_attr(iq, "to") && !c->iq_wait_to)) {
 		xu_stanza_free(iq);
 		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
 	}
@@ -1555,6 +1594,8 @@ enum xu_err xu_conn_iq(struct xu_conn *c, struct xu_stanza *iq, struct xu_stanza
 		err = conn_wait(c, conn_has_iq_reply);
 	free(c->iq_wait_id);
 	c->iq_wait_id = NULL;
+	free(c->iq_wait_to);
+	c->iq_wait_to = NULL;
 	if (err)
 		return err;
 	*reply = c->iq_reply;
@@ -1781,6 +1822,7 @@ void xu_conn_free(struct xu_conn *c)
 	free(c->session_id);
 	free(c->ping_id);
 	free(c->iq_wait_id);
+	free(c->iq_wait_to);
 	xu_stanza_free(c->iq_reply);
 	for (i = 0; i < c->ntrack; i++) {
 		free(c->track[i].id);
