@@ -334,7 +334,7 @@ enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, 
 		/* Success before our proof: the server never checked us (CVE-class downgrade). */
 		snprintf(errbuf, errlen, "%s: server reported success before authentication",
 		         s->mech);
-		return XU_ERR_PROTO;
+		return XU_ERR_AUTH;
 	}
 	err = sasl_unb64(success, &data, &len);
 	if (err) {

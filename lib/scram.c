@@ -717,6 +717,8 @@ enum xu_err xu_scram_client_final(struct xu_scram *s, const char *server_first, 
 	return xu_scram_client_final_ext(s, server_first, len, NULL, out, outlen);
 }
 
+/* A server that cannot prove it knows the password failed mutual authentication (XU_ERR_AUTH,
+ * as a wrong password does: it may be an impostor); a malformed message is XU_ERR_PROTO. */
 enum xu_err xu_scram_verify(struct xu_scram *s, const char *server_final, size_t len)
 {
 	unsigned char sig[SCRAM_MAX_HASH];
@@ -726,14 +728,14 @@ enum xu_err xu_scram_verify(struct xu_scram *s, const char *server_final, size_t
 
 	if (s->state == SCRAM_NEW || s->state == SCRAM_FIRST_SENT)
 		/* <success/> before the server ever saw our proof: it proved nothing. */
-		return scram_fail(s, XU_ERR_PROTO,
+		return scram_fail(s, XU_ERR_AUTH,
 		                  "server ended SCRAM before the exchange finished");
 	if (s->state != SCRAM_FINAL_SENT) {
 		s->why = "SCRAM verification requested out of order";
 		return XU_ERR_INTERNAL;
 	}
 	if (len == 0)
-		return scram_fail(s, XU_ERR_PROTO,
+		return scram_fail(s, XU_ERR_AUTH,
 		                  "server sent no SCRAM server signature (v=): it did not prove "
 		                  "it knows the password");
 	if (len > SCRAM_MAX_MSG)
@@ -745,7 +747,7 @@ enum xu_err xu_scram_verify(struct xu_scram *s, const char *server_final, size_t
 	if (name == 'e')
 		return scram_server_error(s, val, vlen);
 	if (name != 'v')
-		return scram_fail(s, XU_ERR_PROTO,
+		return scram_fail(s, XU_ERR_AUTH,
 		                  "server sent no SCRAM server signature (v=): it did not prove "
 		                  "it knows the password");
 	while (pos < len) {
@@ -758,7 +760,9 @@ enum xu_err xu_scram_verify(struct xu_scram *s, const char *server_final, size_t
 	}
 	if (!scram_b64_decode(val, vlen, sig, sizeof(sig), &siglen) || siglen != hl ||
 	    gnutls_memcmp(sig, s->server_sig, hl) != 0)
-		return scram_fail(s, XU_ERR_PROTO, "server signature invalid");
+		return scram_fail(
+		    s, XU_ERR_AUTH,
+		    "server signature invalid: it did not prove it knows the password");
 	s->state = SCRAM_DONE;
 	s->why = "";
 	return XU_OK;

@@ -277,9 +277,10 @@ static void test_exchanges(void **state)
 				bad = strdup(sfinal);
 				assert_non_null(bad);
 				bad[4] = bad[4] == 'A' ? 'B' : 'A';
-				assert_int_equal(xu_scram_verify(s, bad, strlen(bad)),
-				                 XU_ERR_PROTO);
-				assert_string_equal(xu_scram_errmsg(s), "server signature invalid");
+				assert_int_equal(xu_scram_verify(s, bad, strlen(bad)), XU_ERR_AUTH);
+				assert_string_equal(xu_scram_errmsg(s),
+				                    "server signature invalid: it did not prove it "
+				                    "knows the password");
 				free(bad);
 			}
 			xu_scram_free(s);
@@ -604,11 +605,11 @@ static const struct neg_case neg_cases[] = {
     {"scram-neg-11", NEG_FIRST, NULL, 0, L_NONE, XU_SCRAM_SHA1, XU_OK, NULL, NULL},
     /* the RFC 6120 §9.1 exchange's (valid SHA-1) signature, for another AuthMessage */
     {"scram-neg-12", NEG_FINAL, "v=pNNDFVEQxuXxCoSEiW8GEZ+1RSo=", 0, L_NONE, XU_SCRAM_SHA1,
-     XU_ERR_PROTO, "server signature invalid", NULL},
-    {"scram-neg-13", NEG_FINAL, "", 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_PROTO, "(v=)", NULL},
+     XU_ERR_AUTH, "server signature invalid", NULL},
+    {"scram-neg-13", NEG_FINAL, "", 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_AUTH, "(v=)", NULL},
     {"scram-neg-14", NEG_FINAL, NULL, 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_AUTH,
      "server rejected authentication: invalid-proof", NULL},
-    {"scram-neg-15", NEG_EARLY, "", 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_PROTO,
+    {"scram-neg-15", NEG_EARLY, "", 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_AUTH,
      "before the exchange finished", NULL},
     /* XMPP-layer cases as scram.c sees them: undecodable or '=' challenges reach us as
      * garbage or as an empty server-first. */
@@ -697,15 +698,15 @@ static const struct neg_case neg_cases[] = {
      NULL, NULL},
     {"x-final-trailing-comma", NEG_FINAL, "v=" RFC5802_SIG ",", 0, L_NONE, XU_SCRAM_SHA1,
      XU_ERR_PROTO, "malformed", NULL},
-    {"x-final-v-empty", NEG_FINAL, "v=", 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_PROTO,
+    {"x-final-v-empty", NEG_FINAL, "v=", 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_AUTH,
      "server signature invalid", NULL},
     {"x-final-v-short", NEG_FINAL, "v=rmF9pqV8S7suAoZWja4dJRkF", 0, L_NONE, XU_SCRAM_SHA1,
-     XU_ERR_PROTO, "server signature invalid", NULL},
+     XU_ERR_AUTH, "server signature invalid", NULL},
     {"x-final-v-longer", NEG_FINAL, "v=rmF9pqV8S7suAoZWja4dJRkFsKQAAAA=", 0, L_NONE, XU_SCRAM_SHA1,
-     XU_ERR_PROTO, "server signature invalid", NULL},
+     XU_ERR_AUTH, "server signature invalid", NULL},
     {"x-final-v-not-b64", NEG_FINAL, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ", 0, L_NONE, XU_SCRAM_SHA1,
-     XU_ERR_PROTO, "server signature invalid", NULL},
-    {"x-final-other-attr", NEG_FINAL, "x=1,v=" RFC5802_SIG, 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_PROTO,
+     XU_ERR_AUTH, "server signature invalid", NULL},
+    {"x-final-other-attr", NEG_FINAL, "x=1,v=" RFC5802_SIG, 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_AUTH,
      "(v=)", NULL},
     {"x-final-e-empty", NEG_FINAL, "e=", 0, L_NONE, XU_SCRAM_SHA1, XU_ERR_AUTH, "(empty)", NULL},
     {"x-final-e-long", NEG_FINAL,
