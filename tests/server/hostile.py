@@ -479,19 +479,26 @@ class Conn:
             if case is not None and case.phase == "tls":
                 return self.run_payload(case)
             self.send(self.features("pre-auth"))
-        if not self.authenticate():
+        if not self.log_in():
             return
-        self.reset_parser()
-        self.expect_header()
-        self.open_stream()
-        self.send(self.features("post-auth"))
-        self.bind()
         self.in_session = True
         if case is not None and case.phase == "session":
             self.run_payload(case)
         elif s.on_session is not None:
             s.on_session(self)
         self.serve(s.session_time)
+
+    def log_in(self):
+        """After the pre-auth features: SASL, the restarted stream, bind. False when the
+        client did not authenticate."""
+        if not self.authenticate():
+            return False
+        self.reset_parser()
+        self.expect_header()
+        self.open_stream()
+        self.send(self.features("post-auth"))
+        self.bind()
+        return True
 
     def authenticate(self):
         s = self.server
@@ -710,14 +717,8 @@ class Conn:
             except Timeout:
                 pass
             self.send(self.features("pre-auth"))
-            if not self.authenticate():
-                return
-            self.reset_parser()
-            self.expect_header()
-            self.open_stream()
-            self.send(self.features("post-auth"))
-            self.bind()
-            self.serve(self.server.session_time)
+            if self.log_in():
+                self.serve(self.server.session_time)
             return
         if case.phase == "session":
             self.serve(self.server.session_time)
@@ -734,14 +735,8 @@ class Conn:
         self.expect_header()
         self.open_stream()
         self.send(self.features("pre-auth"))
-        if not self.authenticate():
-            return
-        self.reset_parser()
-        self.expect_header()
-        self.open_stream()
-        self.send(self.features("post-auth"))
-        self.bind()
-        self.serve(s.session_time)
+        if self.log_in():
+            self.serve(s.session_time)
 
 
 # ---------------------------------------------------------------------------------------------
