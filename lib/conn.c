@@ -55,6 +55,7 @@ struct conn_track {
 struct conn_unacked {
 	uint64_t seq;
 	char *xml;
+	bool tracked; /* one of xu_conn_send's (not an answer of the library's own) */
 };
 
 /* A received stanza waiting for xu_conn_next, with its place in the stream. */
@@ -110,7 +111,10 @@ struct xu_conn {
 	char *resume_id;           /* the session to resume instead of binding */
 	struct xu_stanza *offered; /* the features after authentication (xu_conn_feature) */
 	bool resumed;
-	size_t max_out; /* XEP-0478: what the server accepts, 0 unknown */
+	bool resend;       /* resend_unacked: carry our unconfirmed stanzas to a new session */
+	size_t resend_due; /* carried copies to send once the new session is ready */
+	uint64_t resent;   /* of ours, sent again by xu_conn_open (resumed or new session) */
+	size_t max_out;    /* XEP-0478: what the server accepts, 0 unknown */
 
 	/* confirmation */
 	uint64_t seq;          /* stanzas sent since READY */
@@ -286,7 +290,7 @@ static enum xu_err conn_write(struct xu_conn *c, const struct xu_stanza *st)
 static enum xu_err conn_track_add(struct xu_conn *c, const struct xu_stanza *st);
 
 /* Keep a copy of a counted stanza until the server acknowledges it (resumable streams). */
-static enum xu_err conn_keep_unacked(struct xu_conn *c, const char *xml, size_t len)
+static enum xu_err conn_keep_unacked(struct xu_conn *c, const char *xml, size_t len, bool tracked)
 {
 	struct conn_unacked *u;
 
@@ -294,6 +298,7 @@ static enum xu_err conn_keep_unacked(struct xu_conn *c, const char *xml, size_t 
 		return XU_ERR_NOMEM;
 	u = &c->unacked[c->nunacked];
 	u->seq = c->seq;
+	u->tracked = tracked;
 	u->xml = strndup(xml, len);
 	if (!u->xml)
 		return XU_ERR_NOMEM;
@@ -316,8 +321,9 @@ static void conn_drop_unacked(struct xu_conn *c, uint64_t upto)
 }
 
 /* Write a stanza the server counts in its h (XEP-0198 §4): number it and, on a resumable
- * stream, keep a copy until acknowledged. Stanzas of xu_conn_send (`tracked`) are numbered
- * even without stream management, for the ping that confirms them. */
+ * stream, keep a copy until acknowledged (with resend_unacked, a copy of each of ours on any
+ * stream). Stanzas of xu_conn_send (`tracked`) are numbered even without stream management,
+ * for the ping that confirms them. */
 static enum xu_err conn_write_counted(struct xu_conn *c, const struct xu_stanza *st, bool tracked)
 {
 	size_t before = c->out.len;
@@ -332,7 +338,8 @@ static enum xu_err conn_write_counted(struct xu_conn *c, const struct xu_stanza 
 		err = conn_write(c, st);
 	else
 		err = conn_fail(c, err, "out of memory");
-	if (!err && c->sm_id && conn_keep_unacked(c, c->out.data + before, c->out.len - before))
+	if (!err && (c->sm_id || (tracked && c->resend)) &&
+	    conn_keep_unacked(c, c->out.data + before, c->out.len - before, tracked))
 		err = conn_fail(c, XU_ERR_NOMEM, "out of memory");
 	if (err)
 		c->seq--;
@@ -614,6 +621,38 @@ static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *
 
 /* The session we tried to resume is gone: what it had not acknowledged is lost with it (the
  * server bounces or stores it), and numbering starts again on a new session. */
+/* resend_unacked: a new session takes over the copies of our stanzas the old one left
+ * unconfirmed, numbered again from 1, to be sent once it is ready (conn_maybe_ready); their
+ * tracking entries (ids, recipients) go with them. The rest is forgotten. */
+static void conn_carry_unconfirmed(struct xu_conn *c)
+{
+	size_t i, k = 0, t = 0;
+
+	for (i = 0; i < c->nunacked; i++) {
+		if (c->unacked[i].tracked && c->unacked[i].seq > c->confirmed) {
+			c->unacked[k] = c->unacked[i];
+			c->unacked[k].seq = k + 1;
+			k++;
+		} else {
+			free(c->unacked[i].xml);
+		}
+	}
+	c->nunacked = k;
+	for (i = 0; i < c->ntrack; i++) {
+		if (c->track[i].seq > c->confirmed) {
+			c->track[t] = c->track[i];
+			c->track[t].seq = t + 1;
+			t++;
+		} else {
+			free(c->track[i].id);
+			free(c->track[i].to);
+		}
+	}
+	c->ntrack = t;
+	c->seq = c->confirmed = 0;
+	c->resend_due = k;
+}
+
 static void conn_resume_forget(struct xu_conn *c, const char *why)
 {
 	size_t i;
@@ -623,7 +662,12 @@ static void conn_resume_forget(struct xu_conn *c, const char *why)
 	c->resume_id = NULL;
 	xu_jid_free(c->bound);
 	c->bound = NULL;
-	c->seq = c->confirmed = c->sm_in = 0;
+	c->sm_in = 0;
+	if (c->resend) {
+		conn_carry_unconfirmed(c);
+		return;
+	}
+	c->seq = c->confirmed = 0;
 	conn_drop_unacked(c, UINT64_MAX);
 	for (i = 0; i < c->ntrack; i++) {
 		free(c->track[i].id);
@@ -669,9 +713,12 @@ static enum xu_err conn_resumed(struct xu_conn *c, const struct xu_stanza *st)
 	err = conn_handle_ack(c, st);
 	if (err)
 		return err;
-	for (i = 0; i < c->nunacked; i++)
+	for (i = 0; i < c->nunacked; i++) {
 		if (xu_buf_adds(&c->out, c->unacked[i].xml) != XU_OK)
 			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+		if (c->unacked[i].tracked)
+			c->resent++;
+	}
 	c->sm_id = c->resume_id;
 	c->resume_id = NULL;
 	c->sm_enabled = true;
@@ -786,15 +833,29 @@ static enum xu_err conn_bind_result(struct xu_conn *c, struct xu_stanza *st)
 	return XU_OK;
 }
 
-static void conn_maybe_ready(struct xu_conn *c)
+/* Bound (and SM answered): ready. A new session that took over unconfirmed stanzas sends them
+ * first, with their original ids, as the first stanzas it counts. */
+static enum xu_err conn_maybe_ready(struct xu_conn *c)
 {
-	if (c->state == CONN_BIND && c->bound && !c->bind_id && !c->session_id &&
-	    !c->sm_requested) {
-		c->state = CONN_READY;
-		conn_log(c, XU_LOG_INFO, "ready (%s)",
-		         c->sm_enabled ? "stream management enabled"
-		                       : "no stream management: confirming with pings");
-	}
+	size_t i;
+
+	if (c->state != CONN_BIND || !c->bound || c->bind_id || c->session_id || c->sm_requested)
+		return XU_OK;
+	c->state = CONN_READY;
+	conn_log(c, XU_LOG_INFO, "ready (%s)",
+	         c->sm_enabled ? "stream management enabled"
+	                       : "no stream management: confirming with pings");
+	for (i = 0; i < c->resend_due; i++)
+		if (xu_buf_adds(&c->out, c->unacked[i].xml) != XU_OK)
+			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	if (c->resend_due)
+		conn_log(c, XU_LOG_INFO, "sent %zu unconfirmed stanza(s) again on the new session",
+		         c->resend_due);
+	c->seq = c->resend_due;
+	c->resent += c->resend_due;
+	c->resend_due = 0;
+	/* Without stream management only ours are kept (for a later loss). */
+	return XU_OK;
 }
 
 /* ---------------------------------------------------------------- incoming stanzas */
@@ -943,6 +1004,7 @@ static enum xu_err conn_ready_stanza(struct xu_conn *c, struct xu_stanza **stp)
 		/* Either answer proves the server read everything before the ping. */
 		if (c->ping_covers > c->confirmed)
 			c->confirmed = c->ping_covers;
+		conn_drop_unacked(c, c->confirmed);
 		free(c->ping_id);
 		c->ping_id = NULL;
 		return XU_OK;
@@ -1079,7 +1141,8 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 		} else if (strcmp(name, "iq") == 0 && strcmp(ns, XU_NS_CLIENT) == 0) {
 			err = conn_bind_result(c, st);
 		}
-		conn_maybe_ready(c);
+		if (!err)
+			err = conn_maybe_ready(c);
 		break;
 	case CONN_READY:
 	case CONN_CLOSING:
@@ -1629,6 +1692,22 @@ uint64_t xu_conn_confirmed(const struct xu_conn *c)
 	return c->confirmed;
 }
 
+uint64_t xu_conn_unconfirmed(const struct xu_conn *c)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < c->ntrack; i++)
+		if (c->track[i].seq > c->confirmed)
+			n++;
+	return n;
+}
+
+uint64_t xu_conn_resent(const struct xu_conn *c)
+{
+	return c->resent;
+}
+
 const struct xu_jid *xu_conn_jid(const struct xu_conn *c)
 {
 	return c->bound;
@@ -1646,15 +1725,23 @@ bool xu_conn_resumed(const struct xu_conn *c)
 
 enum xu_err xu_conn_resume_from(struct xu_conn *c, struct xu_conn *old)
 {
+	char **id;
+
 	if (c->state != CONN_NEW)
 		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
-	if (!old || !old->sm_id || !old->bound)
+	if (!old)
+		return XU_OK;
+	/* The session of a granted resumption, or the one a failed attempt was to resume. */
+	id = old->sm_id ? &old->sm_id : &old->resume_id;
+	if (*id && old->bound) {
+		c->resume_id = *id;
+		*id = NULL;
+		c->sm_in = conn_handled(old);
+		c->bound = old->bound;
+		old->bound = NULL;
+	} else if (!c->resend) {
 		return XU_OK; /* nothing resumable: xu_conn_open starts a new session */
-	c->resume_id = old->sm_id;
-	old->sm_id = NULL;
-	c->sm_in = conn_handled(old);
-	c->bound = old->bound;
-	old->bound = NULL;
+	}
 	c->seq = old->seq;
 	c->confirmed = old->confirmed;
 	c->track = old->track;
@@ -1665,8 +1752,11 @@ enum xu_err xu_conn_resume_from(struct xu_conn *c, struct xu_conn *old)
 	c->unacked = old->unacked;
 	c->nunacked = old->nunacked;
 	c->unacked_cap = old->unacked_cap;
+	c->resend_due = old->resend_due;
 	old->unacked = NULL;
 	old->nunacked = old->unacked_cap = 0;
+	if (!c->resume_id)
+		conn_carry_unconfirmed(c);
 	return XU_OK;
 }
 
@@ -1759,6 +1849,7 @@ enum xu_err xu_conn_new(const struct xu_conn_opts *o, struct xu_conn **out)
 	c->queue_stanzas = o->queue_stanzas;
 	c->answer_receipts = o->answer_receipts;
 	c->resumable = o->resumable;
+	c->resend = o->resend_unacked;
 	c->last_rx = xu_now_ms();
 	xu_conn_set_timeout(c, o->timeout_ms);
 	*out = c;
