@@ -111,7 +111,7 @@ int cmd_rooms_lines(struct xu_conn *conn, struct xu_jid *const *rooms, size_t n,
                     const struct cmd_rooms *r, size_t max)
 {
 	struct rooms_lines rl = {NULL, rooms, n, r, 0};
-	struct cmd_lines l = {conn, rooms_line, NULL, &rl, XU_OK};
+	struct cmd_lines l = {conn, rooms_line, NULL, NULL, &rl, XU_OK, 0};
 	const char *nick = r->nick ? r->nick : xu_jid_local(xu_conn_jid(conn));
 	char why[600];
 	size_t i;
