@@ -97,10 +97,9 @@ static int rooms_line(struct cmd_lines *l, const char *text, const char *where)
 		rc = cmd_fail(err, "%s did not take %s: %s", xu_jid_bare(rl->rooms[i]), where, why);
 		if (!rl->first)
 			rl->first = rc;
-		if (err != XU_ERR_REFUSED) {
-			l->err = err;
-			return -1;
-		}
+		/* The connection failed: that one line says it all. */
+		if (err != XU_ERR_REFUSED)
+			return rc;
 		xu_jid_free(rl->self[i]);
 		rl->self[i] = NULL;
 	}
