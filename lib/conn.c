@@ -232,6 +232,20 @@ static void conn_trace(struct xu_conn *c, const char *dir, const struct xu_stanz
 
 /* ---------------------------------------------------------------- output */
 
+static const char *conn_waiting_for(const struct xu_conn *c);
+
+/* The transport failed: say so, and during negotiation at which step (the reader of a one-line
+ * error should not need -v to tell a cut during authentication from one during binding). */
+static enum xu_err conn_lost(struct xu_conn *c, enum xu_err err, const char *what)
+{
+	char msg[sizeof(c->errmsg)];
+
+	snprintf(msg, sizeof(msg), "%s", what); /* what may be c->errmsg itself */
+	if (c->state < CONN_READY && c->state != CONN_TLS)
+		return conn_fail(c, err, "%s (while waiting for %s)", msg, conn_waiting_for(c));
+	return conn_fail(c, err, "%s", msg);
+}
+
 static enum xu_err conn_pump(struct xu_conn *c)
 {
 	size_t n;
@@ -243,14 +257,18 @@ static enum xu_err conn_pump(struct xu_conn *c)
 			err = xu_tls_write(c->tls, c->out.data, c->out.len, &n, c->errmsg,
 			                   sizeof(c->errmsg));
 			if (err)
-				return conn_fail(c, err, "%s", c->errmsg);
+				return conn_lost(c, err, c->errmsg);
 		} else {
 			w = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
 			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 				w = 0;
-			if (w < 0)
-				return conn_fail(c, XU_ERR_TEMP, "connection lost: %s",
-				                 strerror(errno));
+			if (w < 0) {
+				char what[300];
+
+				snprintf(what, sizeof(what), "connection lost: %s",
+				         strerror(errno));
+				return conn_lost(c, XU_ERR_TEMP, what);
+			}
 			n = (size_t)w;
 		}
 		if (n == 0)
@@ -1216,7 +1234,7 @@ static enum xu_err conn_read(struct xu_conn *c)
 				c->eof = true;
 				if (c->state == CONN_CLOSING)
 					return XU_OK;
-				return conn_fail(c, err, "%s", c->errmsg);
+				return conn_lost(c, err, c->errmsg);
 			}
 		} else {
 			r = recv(c->fd, buf, sizeof(buf), 0);
@@ -1226,12 +1244,15 @@ static enum xu_err conn_read(struct xu_conn *c)
 				c->eof = true;
 				if (c->state == CONN_CLOSING)
 					return XU_OK;
-				return conn_fail(c, XU_ERR_TEMP,
+				return conn_lost(c, XU_ERR_TEMP,
 				                 "the server closed the connection");
 			} else if (r < 0) {
+				char what[300];
+
 				c->eof = true;
-				return conn_fail(c, XU_ERR_TEMP, "connection lost: %s",
-				                 strerror(errno));
+				snprintf(what, sizeof(what), "connection lost: %s",
+				         strerror(errno));
+				return conn_lost(c, XU_ERR_TEMP, what);
 			}
 			n = (size_t)r;
 		}

@@ -23,14 +23,17 @@ class FaultRelay:
     contains them makes the relay reset both sides instead of forwarding it (e.g. b"<auth").
     cut_on_chunk: N; reset at the client's N-th write instead (N=2 in direct TLS: the client's
     second flight, i.e. mid-handshake).
+    cut_down_after: N; pass the server's first N bytes, then reset (N=200 in direct TLS: in the
+    middle of the server's first handshake flight).
     drip: seconds; the server's bytes reach the client one byte per `drip` seconds.
     accepted counts the connections made through it (to see retries).
     """
 
-    def __init__(self, run, target_port, cut_on=None, cut_on_chunk=None, drip=0.0):
+    def __init__(self, run, target_port, cut_on=None, cut_on_chunk=None, cut_down_after=None, drip=0.0):
         self.target = (xh.LOOPBACK, target_port)
         self.cut_on = cut_on
         self.cut_on_chunk = cut_on_chunk
+        self.cut_down_after = cut_down_after
         self.drip = drip
         self.accepted = 0
         self.cuts = 0
@@ -101,6 +104,14 @@ class FaultRelay:
                 data = u.recv(65536)
                 if not data:
                     break
+                if self.cut_down_after is not None:
+                    c.sendall(data[:self.cut_down_after])
+                    if len(data) >= self.cut_down_after:
+                        time.sleep(0.05)
+                        self._cut_pair(u, c)
+                        return
+                    self.cut_down_after -= len(data)
+                    continue
                 if not self.drip:
                     c.sendall(data)
                     continue
