@@ -304,8 +304,8 @@ static int send_recover(struct send_link *sl, enum xu_err err)
 		if (!err)
 			err = xu_conn_resume_from(next, sl->conn);
 		if (err) {
-			snprintf(why, sizeof(why), "connection lost (%s), reconnecting failed: %s",
-			         lost, next ? xu_conn_errmsg(next) : xu_err_str(err));
+			snprintf(why, sizeof(why), "%s; reconnecting failed: %s", lost,
+			         next ? xu_conn_errmsg(next) : xu_err_str(err));
 			xu_conn_free(next);
 			return send_unconfirmed(sl, err, why);
 		}
@@ -314,7 +314,7 @@ static int send_recover(struct send_link *sl, enum xu_err err)
 		err = xu_conn_open(next);
 		if (!err)
 			break;
-		snprintf(why, sizeof(why), "connection lost (%s), reconnecting failed: %s", lost,
+		snprintf(why, sizeof(why), "%s; reconnecting failed: %s", lost,
 		         xu_conn_errmsg(next));
 		if (cmd_opts.verbose)
 			cmd_note("reconnecting: %s", xu_conn_errmsg(next));
@@ -325,15 +325,15 @@ static int send_recover(struct send_link *sl, enum xu_err err)
 	if (err || attempt > SEND_ATTEMPTS) {
 		if (!err)
 			err = XU_ERR_TEMP;
-		if (strncmp(why, "connection lost (", 17) != 0)
-			snprintf(why, sizeof(why), "connection lost (%s), not back within %d s",
-			         lost, cmd_opts.timeout);
+		if (strcmp(why, lost) == 0)
+			snprintf(why, sizeof(why), "%s; not back within %d s", lost,
+			         cmd_opts.timeout);
 		return send_unconfirmed(sl, err, why);
 	}
 	xu_conn_set_timeout(sl->conn, (unsigned)cmd_opts.timeout * 1000u);
 	resent = xu_conn_resent(sl->conn);
 	if (resent)
-		cmd_warn("connection lost (%s); resent %llu unconfirmed message%s after "
+		cmd_warn("%s; resent %llu unconfirmed message%s after "
 		         "reconnecting (%s)",
 		         lost, (unsigned long long)resent, resent == 1 ? "" : "s",
 		         xu_conn_resumed(sl->conn) ? "session resumed"
