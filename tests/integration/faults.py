@@ -26,14 +26,17 @@ class FaultRelay:
     cut_down_after: N; pass the server's first N bytes, then reset (N=200 in direct TLS: in the
     middle of the server's first handshake flight).
     drip: seconds; the server's bytes reach the client one byte per `drip` seconds.
+    cut_times: how many connections are cut at most (None: every one that matches).
     accepted counts the connections made through it (to see retries).
     """
 
-    def __init__(self, run, target_port, cut_on=None, cut_on_chunk=None, cut_down_after=None, drip=0.0):
+    def __init__(self, run, target_port, cut_on=None, cut_on_chunk=None, cut_down_after=None, drip=0.0,
+                 cut_times=None):
         self.target = (xh.LOOPBACK, target_port)
         self.cut_on = cut_on
         self.cut_on_chunk = cut_on_chunk
         self.cut_down_after = cut_down_after
+        self.cut_times = cut_times
         self.drip = drip
         self.accepted = 0
         self.cuts = 0
@@ -89,7 +92,8 @@ class FaultRelay:
                     break
                 n += 1
                 seen = (seen + data)[-4096:]
-                if (self.cut_on is not None and self.cut_on in seen) or (self.cut_on_chunk == n):
+                if ((self.cut_on is not None and self.cut_on in seen) or (self.cut_on_chunk == n)) and (
+                        self.cut_times is None or self.cuts < self.cut_times):
                     self._cut_pair(c, u)
                     return
                 u.sendall(data)
