@@ -32,6 +32,7 @@ static int lines_chunk(struct cmd_lines *l, char *buf, size_t *len, bool eof, un
 			if (memchr(buf + start, '\0', n))
 				return cmd_fail(XU_ERR_DATA, "line %lu holds a NUL byte", *lineno);
 			snprintf(where, sizeof(where), "line %lu", *lineno);
+			l->lineno = *lineno;
 			rc = l->line(l, buf + start, where);
 			if (rc)
 				return rc;
@@ -73,8 +74,10 @@ int cmd_lines(struct cmd_lines *l, size_t max)
 		if (l->conn && (pfd[1].revents || xu_conn_timeout_ms(l->conn) == 0)) {
 			l->err = xu_conn_dispatch(l->conn, pfd[1].revents);
 			if (l->err) {
-				rc = -1;
-				break;
+				rc = l->recover ? l->recover(l) : -1;
+				if (rc)
+					break;
+				continue;
 			}
 		}
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))

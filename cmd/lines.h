@@ -12,8 +12,12 @@ struct cmd_lines {
 	int (*line)(struct cmd_lines *l, const char *text, const char *where);
 	/* After the lines of one read, when there were any: as `line` (confirm them here). */
 	int (*batch)(struct cmd_lines *l);
+	/* The connection failed (err) while stdin was idle: reopen it (replacing conn) and
+	 * return 0, or an exit code (message printed). NULL: cmd_lines returns -1. */
+	int (*recover)(struct cmd_lines *l);
 	void *ctx;
-	enum xu_err err; /* the connection's failure, when a -1 came back */
+	enum xu_err err;      /* the connection's failure, when a -1 came back */
+	unsigned long lineno; /* the line being handed on */
 };
 
 /* Read stdin to its end, lines at most max bytes. Returns 0, an exit code (message printed),

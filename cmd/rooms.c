@@ -97,10 +97,9 @@ static int rooms_line(struct cmd_lines *l, const char *text, const char *where)
 		rc = cmd_fail(err, "%s did not take %s: %s", xu_jid_bare(rl->rooms[i]), where, why);
 		if (!rl->first)
 			rl->first = rc;
-		if (err != XU_ERR_REFUSED) {
-			l->err = err;
-			return -1;
-		}
+		/* The connection failed: that one line says it all. */
+		if (err != XU_ERR_REFUSED)
+			return rc;
 		xu_jid_free(rl->self[i]);
 		rl->self[i] = NULL;
 	}
@@ -111,7 +110,7 @@ int cmd_rooms_lines(struct xu_conn *conn, struct xu_jid *const *rooms, size_t n,
                     const struct cmd_rooms *r, size_t max)
 {
 	struct rooms_lines rl = {NULL, rooms, n, r, 0};
-	struct cmd_lines l = {conn, rooms_line, NULL, &rl, XU_OK};
+	struct cmd_lines l = {conn, rooms_line, NULL, NULL, &rl, XU_OK, 0};
 	const char *nick = r->nick ? r->nick : xu_jid_local(xu_conn_jid(conn));
 	char why[600];
 	size_t i;

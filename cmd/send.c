@@ -4,6 +4,8 @@
  * Body from -m, or all of stdin; --lines sends each stdin line as it arrives; --xml sends raw
  * stanzas from stdin. Delivery is confirmed by XEP-0198 acks or an XEP-0199 ping answered
  * after the last message (RFC 6120 §10.1: the server handles a stream in order).
+ * A connection lost on the way is reopened within --timeout: the session resumed (XEP-0198
+ * §5) or, on a new one, what the server had not confirmed sent again with the same ids.
  */
 #include "common.h"
 #include "lines.h"
@@ -20,6 +22,12 @@
 /* Stdin as one message: the server's stanza limit bounds it far below this anyway. */
 #define SEND_MAX_INPUT (16u * 1024 * 1024)
 #define SEND_MAX_LINE (1024u * 1024)
+/* Reconnecting after a loss: attempts within --timeout, the pause before each (doubling from
+ * 250 ms to 2 s), and losses in a row without a confirmation in between before giving up. */
+#define SEND_ATTEMPTS 8
+#define SEND_BACKOFF_MS 250
+#define SEND_BACKOFF_MAX_MS 2000
+#define SEND_LOSSES 5
 
 static struct {
 	char *message;
@@ -154,45 +162,278 @@ static int send_xml_input(struct send_job *job)
 	return 0;
 }
 
-/* Report how far we got when the run fails: nothing is lost silently. */
-static int send_failed(struct xu_conn *conn, enum xu_err err)
-{
-	uint64_t sent = xu_conn_sent(conn), ok = xu_conn_confirmed(conn);
+/* The connection and what it has not confirmed: each stanza handed to it is tagged with what
+ * names it in a report (its line with --lines, else its place in the job), and the tags are
+ * dropped once a flush confirms them all. Unconfirmed stanzas are always the latest ones. */
+struct send_link {
+	struct cmd_conn *cc;
+	struct xu_conn *conn;
+	const struct send_job *job;
+	unsigned long *tag;
+	size_t ntag;
+	size_t tagcap;
+	size_t total;    /* stanzas in the job (not --lines) */
+	unsigned losses; /* reconnections since the last confirmation */
+};
 
-	if (sent > ok && err != XU_ERR_REFUSED)
-		return cmd_fail(err, "%s (%llu of %llu stanzas confirmed by the server)",
-		                xu_conn_errmsg(conn), (unsigned long long)ok,
-		                (unsigned long long)sent);
-	return cmd_fail(err, "%s", xu_conn_errmsg(conn));
+static void send_tag(struct send_link *sl, unsigned long tag)
+{
+	if (sl->ntag == sl->tagcap) {
+		sl->tagcap = sl->tagcap ? sl->tagcap * 2 : 64;
+		sl->tag = cmd_xrealloc(sl->tag, sl->tagcap * sizeof(*sl->tag));
+	}
+	sl->tag[sl->ntag++] = tag;
 }
 
-static int send_all(struct xu_conn *conn, struct send_job *job)
+/* "the messages to a, b and 3 more" for the unconfirmed tail of a one-message job. */
+static void send_name_recipients(const struct send_link *sl, size_t from, char *out, size_t len)
 {
-	enum xu_err err = XU_OK;
-	size_t i;
+	size_t i, used = 0, shown = 0;
 
-	for (i = 0; i < job->nstanzas && !err; i++) {
-		err = xu_conn_send(conn, job->stanzas[i]);
-		job->stanzas[i] = NULL;
+	out[0] = '\0';
+	for (i = from; i < sl->ntag && shown < 3; i++, shown++) {
+		size_t k = sl->tag[i] - 1;
+		const char *to = k < sl->job->nto ? xu_jid_full(sl->job->to[k]) : "?";
+		int n = snprintf(out + used, len - used, "%s%s", shown ? ", " : "", to);
+
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += (size_t)n;
 	}
-	if (!err)
-		err = xu_conn_flush(conn);
-	if (err) {
-		int rc = send_failed(conn, err);
+	if (i < sl->ntag)
+		snprintf(out + used, len - used, " and %zu more", sl->ntag - i);
+}
 
-		xu_conn_close(conn);
+/* The run fails: say exactly which stanzas the server did not confirm, nothing silently. */
+static int send_unconfirmed(struct send_link *sl, enum xu_err err, const char *why)
+{
+	uint64_t u = sl->conn ? xu_conn_unconfirmed(sl->conn) : 0;
+	size_t from;
+	unsigned long first, last;
+
+	if (u > sl->ntag)
+		u = sl->ntag;
+	if (u == 0)
+		return cmd_fail(err, "%s", why);
+	from = sl->ntag - (size_t)u;
+	first = sl->tag[from];
+	last = sl->tag[sl->ntag - 1];
+	if (send_opts.lines) {
+		/* With several recipients the first line may be confirmed to some of them. */
+		bool part = from > 0 && sl->tag[from - 1] == first;
+
+		if (first == last)
+			return cmd_fail(err,
+			                "%s; line %lu not confirmed by the server%s (nothing "
+			                "after it was sent)",
+			                why, first, part ? " (to some recipients)" : "");
+		if (part)
+			return cmd_fail(err,
+			                "%s; lines %lu-%lu not confirmed by the server (%llu "
+			                "messages, line %lu only to some recipients; nothing "
+			                "after line %lu was sent)",
+			                why, first, last, (unsigned long long)u, first, last);
+		return cmd_fail(err,
+		                "%s; lines %lu-%lu not confirmed by the server (%llu "
+		                "messages; nothing after line %lu was sent)",
+		                why, first, last, (unsigned long long)u, last);
+	}
+	if (send_opts.xml) {
+		if (first == last)
+			return cmd_fail(err, "%s; stanza %lu of %zu not confirmed by the server",
+			                why, first, sl->total);
+		return cmd_fail(err, "%s; stanzas %lu-%lu of %zu not confirmed by the server", why,
+		                first, last, sl->total);
+	}
+	{
+		char names[400];
+
+		send_name_recipients(sl, from, names, sizeof(names));
+		return cmd_fail(
+		    err, "%s; %llu of %zu message%s not confirmed by the server (to %s)", why,
+		    (unsigned long long)u, sl->total, sl->total == 1 ? "" : "s", names);
+	}
+}
+
+/* Before reconnect attempt n (from 1): 250 ms doubling to 2 s. */
+static int64_t send_backoff_ms(unsigned n)
+{
+	int64_t ms = SEND_BACKOFF_MS;
+
+	while (--n > 0 && ms < SEND_BACKOFF_MAX_MS)
+		ms *= 2;
+	return ms < SEND_BACKOFF_MAX_MS ? ms : SEND_BACKOFF_MAX_MS;
+}
+
+/* The connection was lost (err): reconnect within --timeout, in a few attempts with backoff.
+ * xu_conn_open resumes the session (XEP-0198 §5) or, on a new one, sends again what the server
+ * had not confirmed, with the same ids (resend_unacked). Returns 0 with sl->conn working, or
+ * the exit code after saying which stanzas were not confirmed. */
+static int send_recover(struct send_link *sl, enum xu_err err)
+{
+	struct xu_conn *next;
+	char lost[520], why[1100];
+	int64_t deadline = cmd_now_ms() + (int64_t)cmd_opts.timeout * 1000;
+	unsigned attempt;
+	uint64_t resent;
+
+	snprintf(lost, sizeof(lost), "%s", xu_conn_errmsg(sl->conn));
+	snprintf(why, sizeof(why), "%s", lost);
+	if (err != XU_ERR_TEMP)
+		return send_unconfirmed(sl, err, why);
+	if (sl->losses++ >= SEND_LOSSES) {
+		snprintf(why, sizeof(why), "%s (lost %u times in a row without a confirmation)",
+		         lost, sl->losses);
+		return send_unconfirmed(sl, err, why);
+	}
+	if (cmd_opts.verbose)
+		cmd_note("connection lost: %s; reconnecting", lost);
+	for (attempt = 1; attempt <= SEND_ATTEMPTS; attempt++) {
+		int64_t left = deadline - cmd_now_ms(), pause = send_backoff_ms(attempt);
+
+		if (attempt > 1 && pause >= left)
+			break;
+		if (attempt > 1)
+			poll(NULL, 0, (int)pause);
+		left = deadline - cmd_now_ms();
+		if (left < 1)
+			break;
+		sl->cc->opts.timeout_ms = (unsigned)left;
+		next = NULL;
+		err = xu_conn_new(&sl->cc->opts, &next);
+		if (!err)
+			err = xu_conn_resume_from(next, sl->conn);
+		if (err) {
+			snprintf(why, sizeof(why), "%s; reconnecting failed: %s", lost,
+			         next ? xu_conn_errmsg(next) : xu_err_str(err));
+			xu_conn_free(next);
+			return send_unconfirmed(sl, err, why);
+		}
+		xu_conn_free(sl->conn);
+		sl->conn = next;
+		err = xu_conn_open(next);
+		if (!err)
+			break;
+		snprintf(why, sizeof(why), "%s; reconnecting failed: %s", lost,
+		         xu_conn_errmsg(next));
+		if (cmd_opts.verbose)
+			cmd_note("reconnecting: %s", xu_conn_errmsg(next));
+		if (err != XU_ERR_TEMP)
+			break;
+	}
+	sl->cc->opts.timeout_ms = (unsigned)cmd_opts.timeout * 1000u;
+	if (err || attempt > SEND_ATTEMPTS) {
+		if (!err)
+			err = XU_ERR_TEMP;
+		if (strcmp(why, lost) == 0)
+			snprintf(why, sizeof(why), "%s; not back within %d s", lost,
+			         cmd_opts.timeout);
+		return send_unconfirmed(sl, err, why);
+	}
+	xu_conn_set_timeout(sl->conn, (unsigned)cmd_opts.timeout * 1000u);
+	resent = xu_conn_resent(sl->conn);
+	if (resent)
+		cmd_warn("%s; resent %llu unconfirmed message%s after "
+		         "reconnecting (%s)",
+		         lost, (unsigned long long)resent, resent == 1 ? "" : "s",
+		         xu_conn_resumed(sl->conn) ? "session resumed"
+		                                   : "new session: they may arrive twice");
+	else if (cmd_opts.verbose)
+		cmd_note("reconnected (%s)",
+		         xu_conn_resumed(sl->conn) ? "session resumed" : "new session");
+	return 0;
+}
+
+/* Hand one stanza (ownership passes) to the connection, reconnecting when it is lost; tag
+ * names it in a report. Once the connection counted it, it keeps a copy to send again. */
+static int send_one(struct send_link *sl, struct xu_stanza *st, unsigned long tag)
+{
+	for (;;) {
+		struct xu_stanza *copy = xu_stanza_copy(st);
+		uint64_t before = xu_conn_unconfirmed(sl->conn);
+		enum xu_err err;
+		int rc;
+
+		if (!copy) {
+			xu_stanza_free(st);
+			return cmd_fail(XU_ERR_NOMEM, "out of memory");
+		}
+		err = xu_conn_send(sl->conn, st);
+		if (xu_conn_unconfirmed(sl->conn) > before) {
+			xu_stanza_free(copy);
+			send_tag(sl, tag);
+			return err ? send_recover(sl, err) : 0;
+		}
+		st = copy;
+		rc = send_recover(sl, err ? err : XU_ERR_TEMP);
+		if (rc) {
+			xu_stanza_free(st);
+			return rc;
+		}
+	}
+}
+
+/* Wait until the server confirmed everything sent, reconnecting (and so sending again) when
+ * the connection is lost. */
+static int send_confirm(struct send_link *sl)
+{
+	for (;;) {
+		enum xu_err err;
+		int rc;
+
+		xu_conn_set_timeout(sl->conn, (unsigned)cmd_opts.timeout * 1000u);
+		err = xu_conn_flush(sl->conn);
+		if (!err) {
+			sl->losses = 0;
+			sl->ntag = 0;
+			return 0;
+		}
+		if (err == XU_ERR_REFUSED)
+			return cmd_fail(err, "%s", xu_conn_errmsg(sl->conn));
+		rc = send_recover(sl, err);
+		if (rc)
+			return rc;
+	}
+}
+
+static int send_finish(struct send_link *sl, int rc)
+{
+	enum xu_err err;
+
+	if (rc) {
+		xu_conn_close(sl->conn);
 		return rc;
 	}
-	err = xu_conn_close(conn);
-	if (err)
-		return cmd_fail(err, "%s", xu_conn_errmsg(conn));
-	return 0;
+	xu_conn_set_timeout(sl->conn, (unsigned)cmd_opts.timeout * 1000u);
+	err = xu_conn_close(sl->conn);
+	return err ? cmd_fail(err, "%s", xu_conn_errmsg(sl->conn)) : 0;
+}
+
+static int send_all(struct send_link *sl, struct send_job *job)
+{
+	size_t i;
+	int rc = 0;
+
+	sl->total = job->nstanzas;
+	for (i = 0; i < job->nstanzas; i++) {
+		struct xu_stanza *st = job->stanzas[i];
+
+		job->stanzas[i] = NULL;
+		if (!rc)
+			rc = send_one(sl, st, (unsigned long)i + 1);
+		else
+			xu_stanza_free(st);
+	}
+	if (!rc)
+		rc = send_confirm(sl);
+	return send_finish(sl, rc);
 }
 
 /* --lines, one line: a message to each recipient, sent (or printed for --dry-run). */
 static int send_line(struct cmd_lines *l, const char *text, const char *where)
 {
-	struct send_job *job = l->ctx;
+	struct send_link *sl = l->ctx;
+	struct send_job *job = (struct send_job *)sl->job;
 	size_t k;
 	int rc = send_build(job, text, where);
 
@@ -203,8 +444,9 @@ static int send_line(struct cmd_lines *l, const char *text, const char *where)
 		if (!l->conn) {
 			rc = send_print(st);
 			xu_stanza_free(st);
-		} else if ((l->err = xu_conn_send(l->conn, st)) != XU_OK) {
-			rc = -1;
+		} else {
+			rc = send_one(sl, st, l->lineno);
+			l->conn = sl->conn;
 		}
 	}
 	for (; k < job->nstanzas; k++) {
@@ -218,35 +460,41 @@ static int send_line(struct cmd_lines *l, const char *text, const char *where)
 /* --lines: each batch of lines read together is confirmed before reading on. */
 static int send_batch(struct cmd_lines *l)
 {
+	struct send_link *sl = l->ctx;
+	int rc;
+
 	if (!l->conn)
 		return 0;
-	xu_conn_set_timeout(l->conn, (unsigned)cmd_opts.timeout * 1000u);
-	l->err = xu_conn_flush(l->conn);
-	return l->err ? -1 : 0;
+	rc = send_confirm(sl);
+	l->conn = sl->conn;
+	return rc;
+}
+
+/* --lines: the connection failed while stdin was idle. */
+static int send_lines_recover(struct cmd_lines *l)
+{
+	struct send_link *sl = l->ctx;
+	int rc = send_recover(sl, l->err);
+
+	l->conn = sl->conn;
+	return rc;
 }
 
 /* --lines: stdin and the connection in one poll() loop (cmd/lines.c), so the server's pings
- * and acks are answered while stdin is idle for days. */
-static int send_lines(struct xu_conn *conn, struct send_job *job)
+ * and acks are answered while stdin is idle for days. Lines not read yet stay in stdin (or
+ * our buffer) while the connection is reopened. */
+static int send_lines(struct send_link *sl)
 {
-	struct cmd_lines l = {conn, send_line, send_batch, job, XU_OK};
-	enum xu_err err;
+	struct cmd_lines l = {sl->conn, send_line, send_batch, send_lines_recover, sl, XU_OK, 0};
 	int rc = cmd_lines(&l, SEND_MAX_LINE);
 
-	if (!conn)
+	if (!sl->conn)
 		return rc > 0 ? rc : 0;
-	if (rc < 0) {
-		rc = send_failed(conn, l.err ? l.err : XU_ERR_TEMP);
-		xu_conn_close(conn);
-		return rc;
-	}
-	if (rc) {
-		xu_conn_close(conn);
-		return rc;
-	}
-	xu_conn_set_timeout(conn, (unsigned)cmd_opts.timeout * 1000u);
-	err = xu_conn_close(conn);
-	return err ? cmd_fail(err, "%s", xu_conn_errmsg(conn)) : 0;
+	if (rc < 0)
+		rc = send_unconfirmed(sl, l.err ? l.err : XU_ERR_TEMP, xu_conn_errmsg(sl->conn));
+	if (!rc)
+		rc = send_confirm(sl);
+	return send_finish(sl, rc);
 }
 
 /* --type groupchat: the recipients are rooms, joined first so that nothing is dropped. */
@@ -303,6 +551,7 @@ static int send_check_usage(struct send_job *job)
 static int send_run(poptContext pc)
 {
 	struct send_job job;
+	struct send_link sl;
 	struct cmd_conn cc;
 	struct xu_conn *conn = NULL;
 	char *body = NULL;
@@ -311,6 +560,9 @@ static int send_run(poptContext pc)
 
 	memset(&job, 0, sizeof(job));
 	memset(&cc, 0, sizeof(cc));
+	memset(&sl, 0, sizeof(sl));
+	sl.job = &job;
+	sl.cc = &cc;
 	rc = send_recipients(pc, &job);
 	if (!rc)
 		rc = send_check_usage(&job);
@@ -329,7 +581,7 @@ static int send_run(poptContext pc)
 		goto out;
 	if (send_opts.dry_run) {
 		if (send_opts.lines) {
-			rc = send_lines(NULL, &job);
+			rc = send_lines(&sl);
 			goto out;
 		}
 		for (i = 0; i < job.nstanzas && !rc; i++)
@@ -342,15 +594,21 @@ static int send_run(poptContext pc)
 	if (send_opts.lines)
 		cc.opts.keepalive_ms = cc.opts.timeout_ms;
 	cc.opts.queue_stanzas = send_groupchat();
+	/* A lost connection is reopened: resumed, or what was not confirmed sent again. */
+	cc.opts.resumable = !send_groupchat();
+	cc.opts.resend_unacked = !send_groupchat();
 	if (!rc)
 		rc = cmd_connect(&cc, &conn);
 	if (rc)
 		goto out;
+	sl.conn = conn;
 	if (send_groupchat())
 		rc = send_rooms(conn, &job, body);
 	else
-		rc = send_opts.lines ? send_lines(conn, &job) : send_all(conn, &job);
+		rc = send_opts.lines ? send_lines(&sl) : send_all(&sl, &job);
+	conn = sl.conn ? sl.conn : conn;
 out:
+	free(sl.tag);
 	xu_conn_free(conn);
 	cmd_conn_free(&cc);
 	send_job_free(&job);

@@ -55,6 +55,7 @@ struct conn_track {
 struct conn_unacked {
 	uint64_t seq;
 	char *xml;
+	bool tracked; /* one of xu_conn_send's (not an answer of the library's own) */
 };
 
 /* A received stanza waiting for xu_conn_next, with its place in the stream. */
@@ -110,7 +111,10 @@ struct xu_conn {
 	char *resume_id;           /* the session to resume instead of binding */
 	struct xu_stanza *offered; /* the features after authentication (xu_conn_feature) */
 	bool resumed;
-	size_t max_out; /* XEP-0478: what the server accepts, 0 unknown */
+	bool resend;       /* resend_unacked: carry our unconfirmed stanzas to a new session */
+	size_t resend_due; /* carried copies to send once the new session is ready */
+	uint64_t resent;   /* of ours, sent again by xu_conn_open (resumed or new session) */
+	size_t max_out;    /* XEP-0478: what the server accepts, 0 unknown */
 
 	/* confirmation */
 	uint64_t seq;          /* stanzas sent since READY */
@@ -229,6 +233,20 @@ static void conn_trace(struct xu_conn *c, const char *dir, const struct xu_stanz
 
 /* ---------------------------------------------------------------- output */
 
+static const char *conn_waiting_for(const struct xu_conn *c);
+
+/* The transport failed: say so, and during negotiation at which step (the reader of a one-line
+ * error should not need -v to tell a cut during authentication from one during binding). */
+static enum xu_err conn_lost(struct xu_conn *c, enum xu_err err, const char *what)
+{
+	char msg[sizeof(c->errmsg)];
+
+	snprintf(msg, sizeof(msg), "%s", what); /* what may be c->errmsg itself */
+	if (c->state < CONN_READY && c->state != CONN_TLS)
+		return conn_fail(c, err, "%s (while waiting for %s)", msg, conn_waiting_for(c));
+	return conn_fail(c, err, "%s", msg);
+}
+
 static enum xu_err conn_pump(struct xu_conn *c)
 {
 	size_t n;
@@ -240,14 +258,18 @@ static enum xu_err conn_pump(struct xu_conn *c)
 			err = xu_tls_write(c->tls, c->out.data, c->out.len, &n, c->errmsg,
 			                   sizeof(c->errmsg));
 			if (err)
-				return conn_fail(c, err, "%s", c->errmsg);
+				return conn_lost(c, err, c->errmsg);
 		} else {
 			w = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
 			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 				w = 0;
-			if (w < 0)
-				return conn_fail(c, XU_ERR_TEMP, "connection lost: %s",
-				                 strerror(errno));
+			if (w < 0) {
+				char what[300];
+
+				snprintf(what, sizeof(what), "connection lost: %s",
+				         strerror(errno));
+				return conn_lost(c, XU_ERR_TEMP, what);
+			}
 			n = (size_t)w;
 		}
 		if (n == 0)
@@ -287,7 +309,7 @@ static enum xu_err conn_write(struct xu_conn *c, const struct xu_stanza *st)
 static enum xu_err conn_track_add(struct xu_conn *c, const struct xu_stanza *st);
 
 /* Keep a copy of a counted stanza until the server acknowledges it (resumable streams). */
-static enum xu_err conn_keep_unacked(struct xu_conn *c, const char *xml, size_t len)
+static enum xu_err conn_keep_unacked(struct xu_conn *c, const char *xml, size_t len, bool tracked)
 {
 	struct conn_unacked *u;
 
@@ -295,6 +317,7 @@ static enum xu_err conn_keep_unacked(struct xu_conn *c, const char *xml, size_t 
 		return XU_ERR_NOMEM;
 	u = &c->unacked[c->nunacked];
 	u->seq = c->seq;
+	u->tracked = tracked;
 	u->xml = strndup(xml, len);
 	if (!u->xml)
 		return XU_ERR_NOMEM;
@@ -317,8 +340,9 @@ static void conn_drop_unacked(struct xu_conn *c, uint64_t upto)
 }
 
 /* Write a stanza the server counts in its h (XEP-0198 §4): number it and, on a resumable
- * stream, keep a copy until acknowledged. Stanzas of xu_conn_send (`tracked`) are numbered
- * even without stream management, for the ping that confirms them. */
+ * stream, keep a copy until acknowledged (with resend_unacked, a copy of each of ours on any
+ * stream). Stanzas of xu_conn_send (`tracked`) are numbered even without stream management,
+ * for the ping that confirms them. */
 static enum xu_err conn_write_counted(struct xu_conn *c, const struct xu_stanza *st, bool tracked)
 {
 	size_t before = c->out.len;
@@ -333,7 +357,8 @@ static enum xu_err conn_write_counted(struct xu_conn *c, const struct xu_stanza 
 		err = conn_write(c, st);
 	else
 		err = conn_fail(c, err, "out of memory");
-	if (!err && c->sm_id && conn_keep_unacked(c, c->out.data + before, c->out.len - before))
+	if (!err && (c->sm_id || (tracked && c->resend)) &&
+	    conn_keep_unacked(c, c->out.data + before, c->out.len - before, tracked))
 		err = conn_fail(c, XU_ERR_NOMEM, "out of memory");
 	if (err)
 		c->seq--;
@@ -604,6 +629,38 @@ static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *
 
 /* The session we tried to resume is gone: what it had not acknowledged is lost with it (the
  * server bounces or stores it), and numbering starts again on a new session. */
+/* resend_unacked: a new session takes over the copies of our stanzas the old one left
+ * unconfirmed, numbered again from 1, to be sent once it is ready (conn_maybe_ready); their
+ * tracking entries (ids, recipients) go with them. The rest is forgotten. */
+static void conn_carry_unconfirmed(struct xu_conn *c)
+{
+	size_t i, k = 0, t = 0;
+
+	for (i = 0; i < c->nunacked; i++) {
+		if (c->unacked[i].tracked && c->unacked[i].seq > c->confirmed) {
+			c->unacked[k] = c->unacked[i];
+			c->unacked[k].seq = k + 1;
+			k++;
+		} else {
+			free(c->unacked[i].xml);
+		}
+	}
+	c->nunacked = k;
+	for (i = 0; i < c->ntrack; i++) {
+		if (c->track[i].seq > c->confirmed) {
+			c->track[t] = c->track[i];
+			c->track[t].seq = t + 1;
+			t++;
+		} else {
+			free(c->track[i].id);
+			free(c->track[i].to);
+		}
+	}
+	c->ntrack = t;
+	c->seq = c->confirmed = 0;
+	c->resend_due = k;
+}
+
 static void conn_resume_forget(struct xu_conn *c, const char *why)
 {
 	size_t i;
@@ -613,7 +670,12 @@ static void conn_resume_forget(struct xu_conn *c, const char *why)
 	c->resume_id = NULL;
 	xu_jid_free(c->bound);
 	c->bound = NULL;
-	c->seq = c->confirmed = c->sm_in = 0;
+	c->sm_in = 0;
+	if (c->resend) {
+		conn_carry_unconfirmed(c);
+		return;
+	}
+	c->seq = c->confirmed = 0;
 	conn_drop_unacked(c, UINT64_MAX);
 	for (i = 0; i < c->ntrack; i++) {
 		free(c->track[i].id);
@@ -659,9 +721,12 @@ static enum xu_err conn_resumed(struct xu_conn *c, const struct xu_stanza *st)
 	err = conn_handle_ack(c, st);
 	if (err)
 		return err;
-	for (i = 0; i < c->nunacked; i++)
+	for (i = 0; i < c->nunacked; i++) {
 		if (xu_buf_adds(&c->out, c->unacked[i].xml) != XU_OK)
 			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+		if (c->unacked[i].tracked)
+			c->resent++;
+	}
 	c->sm_id = c->resume_id;
 	c->resume_id = NULL;
 	c->sm_enabled = true;
@@ -776,15 +841,29 @@ static enum xu_err conn_bind_result(struct xu_conn *c, struct xu_stanza *st)
 	return XU_OK;
 }
 
-static void conn_maybe_ready(struct xu_conn *c)
+/* Bound (and SM answered): ready. A new session that took over unconfirmed stanzas sends them
+ * first, with their original ids, as the first stanzas it counts. */
+static enum xu_err conn_maybe_ready(struct xu_conn *c)
 {
-	if (c->state == CONN_BIND && c->bound && !c->bind_id && !c->session_id &&
-	    !c->sm_requested) {
-		c->state = CONN_READY;
-		conn_log(c, XU_LOG_INFO, "ready (%s)",
-		         c->sm_enabled ? "stream management enabled"
-		                       : "no stream management: confirming with pings");
-	}
+	size_t i;
+
+	if (c->state != CONN_BIND || !c->bound || c->bind_id || c->session_id || c->sm_requested)
+		return XU_OK;
+	c->state = CONN_READY;
+	conn_log(c, XU_LOG_INFO, "ready (%s)",
+	         c->sm_enabled ? "stream management enabled"
+	                       : "no stream management: confirming with pings");
+	for (i = 0; i < c->resend_due; i++)
+		if (xu_buf_adds(&c->out, c->unacked[i].xml) != XU_OK)
+			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	if (c->resend_due)
+		conn_log(c, XU_LOG_INFO, "sent %zu unconfirmed stanza(s) again on the new session",
+		         c->resend_due);
+	c->seq = c->resend_due;
+	c->resent += c->resend_due;
+	c->resend_due = 0;
+	/* Without stream management only ours are kept (for a later loss). */
+	return XU_OK;
 }
 
 /* ---------------------------------------------------------------- incoming stanzas */
@@ -968,6 +1047,7 @@ static enum xu_err conn_ready_stanza(struct xu_conn *c, struct xu_stanza **stp)
 		/* Either answer proves the server read everything before the ping. */
 		if (c->ping_covers > c->confirmed)
 			c->confirmed = c->ping_covers;
+		conn_drop_unacked(c, c->confirmed);
 		free(c->ping_id);
 		c->ping_id = NULL;
 		return XU_OK;
@@ -1105,7 +1185,8 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 		} else if (strcmp(name, "iq") == 0 && strcmp(ns, XU_NS_CLIENT) == 0) {
 			err = conn_bind_result(c, st);
 		}
-		conn_maybe_ready(c);
+		if (!err)
+			err = conn_maybe_ready(c);
 		break;
 	case CONN_READY:
 	case CONN_CLOSING:
@@ -1179,7 +1260,7 @@ static enum xu_err conn_read(struct xu_conn *c)
 				c->eof = true;
 				if (c->state == CONN_CLOSING)
 					return XU_OK;
-				return conn_fail(c, err, "%s", c->errmsg);
+				return conn_lost(c, err, c->errmsg);
 			}
 		} else {
 			r = recv(c->fd, buf, sizeof(buf), 0);
@@ -1189,12 +1270,15 @@ static enum xu_err conn_read(struct xu_conn *c)
 				c->eof = true;
 				if (c->state == CONN_CLOSING)
 					return XU_OK;
-				return conn_fail(c, XU_ERR_TEMP,
+				return conn_lost(c, XU_ERR_TEMP,
 				                 "the server closed the connection");
 			} else if (r < 0) {
+				char what[300];
+
 				c->eof = true;
-				return conn_fail(c, XU_ERR_TEMP, "connection lost: %s",
-				                 strerror(errno));
+				snprintf(what, sizeof(what), "connection lost: %s",
+				         strerror(errno));
+				return conn_lost(c, XU_ERR_TEMP, what);
 			}
 			n = (size_t)r;
 		}
@@ -1659,6 +1743,22 @@ uint64_t xu_conn_confirmed(const struct xu_conn *c)
 	return c->confirmed;
 }
 
+uint64_t xu_conn_unconfirmed(const struct xu_conn *c)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < c->ntrack; i++)
+		if (c->track[i].seq > c->confirmed)
+			n++;
+	return n;
+}
+
+uint64_t xu_conn_resent(const struct xu_conn *c)
+{
+	return c->resent;
+}
+
 const struct xu_jid *xu_conn_jid(const struct xu_conn *c)
 {
 	return c->bound;
@@ -1676,15 +1776,23 @@ bool xu_conn_resumed(const struct xu_conn *c)
 
 enum xu_err xu_conn_resume_from(struct xu_conn *c, struct xu_conn *old)
 {
+	char **id;
+
 	if (c->state != CONN_NEW)
 		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
-	if (!old || !old->sm_id || !old->bound)
+	if (!old)
+		return XU_OK;
+	/* The session of a granted resumption, or the one a failed attempt was to resume. */
+	id = old->sm_id ? &old->sm_id : &old->resume_id;
+	if (*id && old->bound) {
+		c->resume_id = *id;
+		*id = NULL;
+		c->sm_in = conn_handled(old);
+		c->bound = old->bound;
+		old->bound = NULL;
+	} else if (!c->resend) {
 		return XU_OK; /* nothing resumable: xu_conn_open starts a new session */
-	c->resume_id = old->sm_id;
-	old->sm_id = NULL;
-	c->sm_in = conn_handled(old);
-	c->bound = old->bound;
-	old->bound = NULL;
+	}
 	c->seq = old->seq;
 	c->confirmed = old->confirmed;
 	c->track = old->track;
@@ -1695,8 +1803,11 @@ enum xu_err xu_conn_resume_from(struct xu_conn *c, struct xu_conn *old)
 	c->unacked = old->unacked;
 	c->nunacked = old->nunacked;
 	c->unacked_cap = old->unacked_cap;
+	c->resend_due = old->resend_due;
 	old->unacked = NULL;
 	old->nunacked = old->unacked_cap = 0;
+	if (!c->resume_id)
+		conn_carry_unconfirmed(c);
 	return XU_OK;
 }
 
@@ -1789,6 +1900,7 @@ enum xu_err xu_conn_new(const struct xu_conn_opts *o, struct xu_conn **out)
 	c->queue_stanzas = o->queue_stanzas;
 	c->answer_receipts = o->answer_receipts;
 	c->resumable = o->resumable;
+	c->resend = o->resend_unacked;
 	c->last_rx = xu_now_ms();
 	xu_conn_set_timeout(c, o->timeout_ms);
 	*out = c;

@@ -31,6 +31,26 @@ static void tls_set_err(char *errbuf, size_t errlen, const char *what, int ret)
 	snprintf(errbuf, errlen, "%s: %s", what, gnutls_strerror(ret));
 }
 
+/* The connection went away (reset, or closed in the middle of a record: GnuTLS reports that
+ * as a packet of unexpected length), rather than a TLS failure. */
+static bool tls_is_lost(int ret)
+{
+	return ret == GNUTLS_E_PREMATURE_TERMINATION || ret == GNUTLS_E_PUSH_ERROR ||
+	       ret == GNUTLS_E_PULL_ERROR || ret == GNUTLS_E_UNEXPECTED_PACKET_LENGTH;
+}
+
+/* A transport failure under GnuTLS: the socket's errno ("Connection reset by peer") says more
+ * than "Error in the pull function". */
+static void tls_set_lost(char *errbuf, size_t errlen, const char *what, int ret, int saved)
+{
+	if ((ret == GNUTLS_E_PULL_ERROR || ret == GNUTLS_E_PUSH_ERROR) && saved)
+		snprintf(errbuf, errlen, "%s: %s", what, strerror(saved));
+	else if (ret == GNUTLS_E_UNEXPECTED_PACKET_LENGTH)
+		snprintf(errbuf, errlen, "%s: closed in the middle of a TLS record", what);
+	else
+		tls_set_err(errbuf, errlen, what, ret);
+}
+
 static enum xu_err tls_load_trust(struct xu_tls *t, const char *cafile, char *errbuf, size_t errlen)
 {
 	struct stat st;
@@ -207,10 +227,12 @@ out:
 
 enum xu_err xu_tls_handshake(struct xu_tls *t, bool *done, char *errbuf, size_t errlen)
 {
-	int ret;
+	int ret, saved;
 
 	*done = false;
+	errno = 0;
 	ret = gnutls_handshake(t->session);
+	saved = errno;
 	if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED ||
 	    (ret < 0 && !gnutls_error_is_fatal(ret)))
 		return XU_OK;
@@ -218,9 +240,8 @@ enum xu_err xu_tls_handshake(struct xu_tls *t, bool *done, char *errbuf, size_t 
 		tls_explain(t, gnutls_session_get_verify_cert_status(t->session), errbuf, errlen);
 		return XU_ERR_TLS;
 	}
-	if (ret == GNUTLS_E_PREMATURE_TERMINATION || ret == GNUTLS_E_PUSH_ERROR ||
-	    ret == GNUTLS_E_PULL_ERROR) {
-		tls_set_err(errbuf, errlen, "TLS handshake: connection lost", ret);
+	if (tls_is_lost(ret)) {
+		tls_set_lost(errbuf, errlen, "TLS handshake: connection lost", ret, saved);
 		return XU_ERR_TEMP;
 	}
 	if (ret < 0) {
@@ -242,7 +263,12 @@ short xu_tls_events(const struct xu_tls *t)
 enum xu_err xu_tls_read(struct xu_tls *t, void *buf, size_t cap, size_t *n, char *errbuf,
                         size_t errlen)
 {
-	ssize_t r = gnutls_record_recv(t->session, buf, cap);
+	ssize_t r;
+	int saved;
+
+	errno = 0;
+	r = gnutls_record_recv(t->session, buf, cap);
+	saved = errno;
 
 	*n = 0;
 	if (r > 0) {
@@ -257,14 +283,19 @@ enum xu_err xu_tls_read(struct xu_tls *t, void *buf, size_t cap, size_t *n, char
 	}
 	if (r == GNUTLS_E_REHANDSHAKE || (r < 0 && !gnutls_error_is_fatal((int)r)))
 		return XU_OK;
-	tls_set_err(errbuf, errlen, "connection lost", (int)r);
+	tls_set_lost(errbuf, errlen, "connection lost", (int)r, saved);
 	return XU_ERR_TEMP;
 }
 
 enum xu_err xu_tls_write(struct xu_tls *t, const void *buf, size_t len, size_t *n, char *errbuf,
                          size_t errlen)
 {
-	ssize_t r = gnutls_record_send(t->session, buf, len);
+	ssize_t r;
+	int saved;
+
+	errno = 0;
+	r = gnutls_record_send(t->session, buf, len);
+	saved = errno;
 
 	*n = 0;
 	if (r >= 0) {
@@ -273,7 +304,7 @@ enum xu_err xu_tls_write(struct xu_tls *t, const void *buf, size_t len, size_t *
 	}
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 		return XU_OK;
-	tls_set_err(errbuf, errlen, "connection lost", (int)r);
+	tls_set_lost(errbuf, errlen, "connection lost", (int)r, saved);
 	return XU_ERR_TEMP;
 }
 

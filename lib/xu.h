@@ -609,6 +609,11 @@ struct xu_conn_opts {
 	bool answer_receipts;
 	/* Ask for a resumable XEP-0198 session (see xu_conn_resume_from). */
 	bool resumable;
+	/* Keep a copy of each stanza of xu_conn_send until the server confirms it (also without
+	 * stream management); a connection opened with xu_conn_resume_from that cannot resume
+	 * (or had nothing to resume) sends those again, ids unchanged, as soon as its new session
+	 * is bound (see xu_conn_resent). */
+	bool resend_unacked;
 };
 
 struct xu_conn;
@@ -656,8 +661,10 @@ void xu_conn_handled(struct xu_conn *conn);
 /* Carry a lost session over to a new connection, before xu_conn_open: with `resumable` and a
  * server that granted resumption, xu_conn_open resumes `old`'s session (XEP-0198 §5): the
  * server redelivers what we had not handled and we send again what it had not acknowledged.
- * When the server refuses, xu_conn_open starts a new session instead. Call after everything
- * taken from `old` is handled; `old` is only to be freed afterwards.
+ * When the server refuses, xu_conn_open starts a new session instead (with resend_unacked,
+ * sending again what `old` left unconfirmed). `old` may itself be a failed attempt to resume
+ * or reconnect: what it carried passes on. Call after everything taken from `old` is handled;
+ * `old` is only to be freed afterwards.
  * Errors: XU_ERR_USAGE (conn already opened). */
 enum xu_err xu_conn_resume_from(struct xu_conn *conn, struct xu_conn *old);
 /* Whether the server offered stream feature <name xmlns=ns/> after authentication (e.g.
@@ -686,6 +693,13 @@ unsigned xu_conn_refused(const struct xu_conn *conn, const char **last);
 /* Number of stanzas sent and confirmed so far. */
 uint64_t xu_conn_sent(const struct xu_conn *conn);
 uint64_t xu_conn_confirmed(const struct xu_conn *conn);
+/* Stanzas of xu_conn_send not confirmed yet (they are the latest ones sent), including those
+ * carried over by xu_conn_resume_from and not yet confirmed on this connection. */
+uint64_t xu_conn_unconfirmed(const struct xu_conn *conn);
+/* Stanzas of xu_conn_send that xu_conn_open sent again: what a resumed session had not
+ * acknowledged, or (resend_unacked) everything unconfirmed, on a new session; the latter may
+ * reach their recipients twice (the server may have routed them before it died). */
+uint64_t xu_conn_resent(const struct xu_conn *conn);
 
 /* The non-blocking core, for callers with their own poll() loop. */
 int xu_conn_fd(const struct xu_conn *conn);
