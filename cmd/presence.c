@@ -27,7 +27,8 @@
 #define PRESENCE_LOOK_PRIORITY (-1)
 /* Exit status of check (not available) and of --wait when the time ran out. */
 #define PRESENCE_NO 1
-/* Silence after which a --stay connection probes the server, so a dead link ends the run. */
+/* Silence after which a --stay connection probes the server, so a dead link ends the run; a
+ * shorter --timeout shortens it too (a stopped server is then noticed within twice that). */
 #define PRESENCE_KEEPALIVE_MS (60u * 1000)
 
 static struct {
@@ -514,7 +515,9 @@ static int presence_run(poptContext pc)
 		goto out;
 	pr.cc.opts.queue_stanzas = true;
 	if (presence_opts.stay)
-		pr.cc.opts.keepalive_ms = PRESENCE_KEEPALIVE_MS;
+		pr.cc.opts.keepalive_ms = pr.cc.opts.timeout_ms < PRESENCE_KEEPALIVE_MS
+		                              ? pr.cc.opts.timeout_ms
+		                              : PRESENCE_KEEPALIVE_MS;
 	if (xu_presences_new(&pr.heard) != XU_OK) {
 		rc = cmd_fail(XU_ERR_NOMEM, "out of memory");
 		goto out;
