@@ -931,6 +931,16 @@ class Prosody(_Server):
             self.passwords[user] = pw
         return self
 
+    def offline_xml(self, user):
+        """The messages waiting in user's offline storage, as the text of Prosody's data files."""
+        store = os.path.join(self.data, self.domain.replace(".", "%2e"), "offline")
+        text = ""
+        for f in sorted(os.listdir(store)) if os.path.isdir(store) else []:
+            if f.startswith(user + "."):
+                with open(os.path.join(store, f), encoding="utf-8", errors="replace") as fh:
+                    text += fh.read()
+        return text
+
     def restart(self, pause=0.0):
         """Stop Prosody (and the receivers and peers), then start it again on the same ports with
         the same data: accounts, rosters and offline messages survive."""
@@ -1110,8 +1120,10 @@ class Ejabberd(_Server):
             raise Skip("cannot make a %s certificate with %s" % (self.cert_kind, self.pki.tool))
         crt, key = pair
         pem = os.path.join(self.cfgdir, "server.pem")
+        # The CA that issued this certificate (ejabberd checks the chain and the key match).
+        issuer = self.pki._ca("ca2", "unrelated test CA")[0] if self.cert_kind == "other_ca" else self.pki.ca
         with open(pem, "w") as out:
-            for path in (crt, key, self.pki.ca):
+            for path in (crt, key, issuer):
                 with open(path) as f:
                     out.write(f.read())
         os.chmod(pem, 0o600)
@@ -1279,25 +1291,42 @@ class Ejabberd(_Server):
         """Register self._pending through a hidden Erlang node; None, or why it failed."""
         if not self._pending:
             return None
-
-        def b(s):
-            return "<<\"%s\"/utf8>>" % s.replace("\\", "\\\\").replace('"', '\\"')
-        pairs = ",".join("{%s,%s}" % (b(u), b(self.passwords[u])) for u in self._pending)
-        code = ("N = '%s', H = %s, R = [case rpc:call(N, ejabberd_auth, try_register, [U, H, P]) of "
+        pairs = ",".join("{%s,%s}" % (_erl_bin(u), _erl_bin(self.passwords[u])) for u in self._pending)
+        code = ("R = [case rpc:call(N, ejabberd_auth, try_register, [U, H, P]) of "
                 "ok -> ok; {error, exists} -> rpc:call(N, ejabberd_auth, set_password, [U, H, P]); E -> E end "
-                "|| {U, P} <- [%s]], case lists:all(fun(X) -> X =:= ok end, R) of true -> halt(0); "
-                "false -> io:format(\"~p~n\", [R]), halt(1) end." % (self.node, b(self.domain), pairs))
+                "|| {U, P} <- [%s]], case lists:all(fun(X) -> X =:= ok end, R) of true -> ok; "
+                "false -> io:format(\"~p~n\", [R]), halt(1) end" % pairs)
+        rc, out = self.erl(code)
+        if rc != 0:
+            return "registering %s failed (%d): %s" % (",".join(self._pending), rc, out[-600:])
+        self._pending = []
+        return None
+
+    def erl(self, code, timeout=60):
+        """Run Erlang expressions in a hidden node connected to the server (N is the server's
+        node name, H the domain as a binary). (exit status, stdout + stderr)."""
+        code = "N = '%s', H = %s, %s, halt(0)." % (self.node, _erl_bin(self.domain), code)
         argv = ["erl", "-sname", "xuctl%s@localhost" % secrets.token_hex(4), "-hidden", "-noinput",
                 "-setcookie", self.cookie, "-erl_epmd_port", str(self.dist_port), "-start_epmd", "false",
                 "-dist_listen", "false", "-eval", code]
         env = dict(self._ctl_env(), ERL_INETRC=os.path.join(self.cfgdir, "inetrc"))
         r = subprocess.run(argv, capture_output=True, text=True, cwd=self.dir, env=env,
-                           stdin=subprocess.DEVNULL, timeout=60)
-        if r.returncode != 0:
-            return "registering %s failed (%d): %s%s" % (",".join(self._pending), r.returncode, r.stdout[-400:],
-                                                        r.stderr[-400:])
-        self._pending = []
-        return None
+                           stdin=subprocess.DEVNULL, timeout=timeout)
+        return r.returncode, r.stdout + r.stderr
+
+    def offline_xml(self, user):
+        """The messages waiting in user's offline storage, as XML text (one string)."""
+        rc, out = self.erl("Els = rpc:call(N, mod_offline, get_offline_els, [%s, H]), "
+                           "[io:format(\"~s~n\", [fxml:element_to_binary(xmpp:encode(E))]) || E <- Els]"
+                           % _erl_bin(user))
+        if rc != 0:
+            raise RuntimeError("reading %s's offline messages failed: %s" % (user, out[-400:]))
+        return out
+
+
+def _erl_bin(s):
+    """An Erlang UTF-8 binary literal."""
+    return "<<\"%s\"/utf8>>" % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def server_kind():
