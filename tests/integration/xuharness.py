@@ -993,7 +993,7 @@ EJABBERD_DEFAULT_MODULES = {
     "mod_time": {},
     "mod_ping": {},
     "mod_mam": {"default": "always", "db_type": "mnesia"},
-    "mod_stream_mgmt": {},
+    "mod_stream_mgmt": {"resend_on_timeout": "if_offline"},
     "mod_last": {},
     "mod_offline": {"access_max_user_messages": "max_user_offline_messages"},
 }
