@@ -931,6 +931,24 @@ class Prosody(_Server):
             self.passwords[user] = pw
         return self
 
+    def client_closed_stream(self, full_jid, timeout=3.0):
+        """None once the session that bound full_jid received the client's </stream:stream>
+        (needs log_level="debug"), else why not (with its last log lines)."""
+        t_end = time.monotonic() + timeout
+        while True:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                log = f.read()
+            ids = re.findall(r"^\S+ \S+ \S+ (c2s\w+)\s+debug\s+Resource bound: %s$" % re.escape(full_jid), log, re.M)
+            if ids and "%s\tdebug\tReceived </stream:stream>" % ids[-1] in log:
+                return None
+            if time.monotonic() > t_end:
+                break
+            time.sleep(0.1)
+        if not ids:
+            return "no session bound %s in the Prosody log" % full_jid
+        mine = [line for line in log.splitlines() if (" %s\t" % ids[-1]) in line][-4:]
+        return "the session %s did not close its stream; its last log lines:\n%s" % (ids[-1], "\n".join(mine))
+
     def offline_xml(self, user):
         """The messages waiting in user's offline storage, as the text of Prosody's data files."""
         store = os.path.join(self.data, self.domain.replace(".", "%2e"), "offline")
@@ -1313,6 +1331,26 @@ class Ejabberd(_Server):
         r = subprocess.run(argv, capture_output=True, text=True, cwd=self.dir, env=env,
                            stdin=subprocess.DEVNULL, timeout=timeout)
         return r.returncode, r.stdout + r.stderr
+
+    def client_closed_stream(self, full_jid, timeout=3.0):
+        """None once the c2s process that served full_jid received the client's
+        </stream:stream> (needs log_level="debug"), else why not."""
+        t_end = time.monotonic() + timeout
+        while True:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                log = f.read()
+            pids = re.findall(r"\] (<[\d.]+>)@ejabberd_c2s:process_terminated\S* \(\w+\|[^)]*\) Closing c2s session "
+                              r"for %s:" % re.escape(full_jid), log)
+            if pids and re.search(r"\] %s \(\w+\|[^)]*\) Received XML on stream = <<\".*</stream:stream>\">>"
+                                  % re.escape(pids[-1]), log):
+                return None
+            if time.monotonic() > t_end:
+                break
+            time.sleep(0.1)
+        if not pids:
+            return "no closed c2s session for %s in the ejabberd log" % full_jid
+        mine = [line for line in log.splitlines() if pids[-1] in line][-4:]
+        return "the session %s did not close its stream; its last log lines:\n%s" % (pids[-1], "\n".join(mine))
 
     def offline_xml(self, user):
         """The messages waiting in user's offline storage, as XML text (one string)."""
