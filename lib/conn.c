@@ -1648,10 +1648,17 @@ enum xu_err xu_conn_resume_from(struct xu_conn *c, struct xu_conn *old)
 {
 	if (c->state != CONN_NEW)
 		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
-	if (!old || !old->sm_id || !old->bound)
+	if (!old || !(old->sm_id || old->resume_id) || !old->bound)
 		return XU_OK; /* nothing resumable: xu_conn_open starts a new session */
-	c->resume_id = old->sm_id;
-	old->sm_id = NULL;
+	/* old may itself be an attempt to resume that failed before the server answered (refused
+	 * connection, TLS failure): the session it was to resume is still the one to ask for. */
+	if (old->sm_id) {
+		c->resume_id = old->sm_id;
+		old->sm_id = NULL;
+	} else {
+		c->resume_id = old->resume_id;
+		old->resume_id = NULL;
+	}
 	c->sm_in = conn_handled(old);
 	c->bound = old->bound;
 	old->bound = NULL;

@@ -656,8 +656,10 @@ void xu_conn_handled(struct xu_conn *conn);
 /* Carry a lost session over to a new connection, before xu_conn_open: with `resumable` and a
  * server that granted resumption, xu_conn_open resumes `old`'s session (XEP-0198 §5): the
  * server redelivers what we had not handled and we send again what it had not acknowledged.
- * When the server refuses, xu_conn_open starts a new session instead. Call after everything
- * taken from `old` is handled; `old` is only to be freed afterwards.
+ * When the server refuses, xu_conn_open starts a new session instead. `old` may itself be a
+ * connection that failed before the server answered its resumption (say the network was still
+ * down): the session it was to resume carries on. Call after everything taken from `old` is
+ * handled; `old` is only to be freed afterwards.
  * Errors: XU_ERR_USAGE (conn already opened). */
 enum xu_err xu_conn_resume_from(struct xu_conn *conn, struct xu_conn *old);
 /* Whether the server offered stream feature <name xmlns=ns/> after authentication (e.g.

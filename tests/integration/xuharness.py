@@ -1842,6 +1842,7 @@ class Relay:
         self.host = host
         self.blocked = False
         self.accepted = 0
+        self.refused = 0  # connections reset at once while blocked
         self._lock = threading.Lock()
         self._socks = []
         self._closed = False
@@ -1867,6 +1868,8 @@ class Relay:
                 return
             if self.blocked:
                 self._reset(c)
+                with self._lock:
+                    self.refused += 1
                 continue
             try:
                 u = socket.create_connection(self.target, timeout=5)
