@@ -1161,16 +1161,27 @@ class Ejabberd(_Server):
         for mod, opts in EJABBERD_DEFAULT_MODULES.items():
             if mod not in dropped:
                 modules[mod] = opts
-        services = list(self.muc) or ["conference." + self.domain]
-        # One mod_muc per host: the first service's options apply to all of them.
-        first = self.muc.get(services[0], {})
-        modules["mod_muc"] = {"hosts": services,
-                              "access_create": "muc_create" if first.get("create", True) else "none",
-                              "default_room_options": {"mam": bool(first.get("mam", "mod_mam" in modules))}}
-        if "mod_mam" not in modules:
-            modules["mod_muc"]["default_room_options"].pop("mam")
+        # MUC: every service always (conference.localhost when none is asked for). ejabberd has
+        # one mod_muc per virtual host, so services with other options than the first get a
+        # virtual host of their own (xu-mucN.localhost, never used to log in).
+        groups = {}
+        for service, opts in (self.muc or {"conference." + self.domain: {}}).items():
+            key = (bool(opts.get("create", True)), bool(opts.get("mam", False)) and "mod_mam" in modules)
+            groups.setdefault(key, []).append(service)
+        host_config = {}
+        vhosts = [self.domain]
+        for i, ((create, mam), services) in enumerate(groups.items()):
+            muc = {"hosts": services, "access_create": "muc_create" if create else "none",
+                   "default_room_options": {}}
+            if "mod_mam" in modules:
+                muc["default_room_options"]["mam"] = mam
+            vhost = self.domain if i == 0 else "xu-muc%d.%s" % (i, self.domain)
+            if i:
+                vhosts.append(vhost)
+            # A host_config's modules replace the global ones: the whole set, with this mod_muc.
+            host_config[vhost] = {"modules": dict(modules, mod_muc=muc)}
         config = {
-            "hosts": [self.domain],
+            "hosts": vhosts,
             "loglevel": "debug" if (DEBUG or self.log_level == "debug") else "info",
             "log_rotate_count": 0,
             "certfiles": [pem],
@@ -1186,6 +1197,7 @@ class Ejabberd(_Server):
                              "max_user_sessions": 1000},
             "c2s_ciphers": "HIGH:!aNULL:!eNULL:!3DES:@STRENGTH",
             "modules": modules,
+            "host_config": host_config,
         }
         with open(self.cfg, "w") as f:
             f.write("# written by tests/integration/xuharness.py; a throwaway server\n")
