@@ -1099,6 +1099,7 @@ class Ejabberd(_Server):
         self._pick_ports()
         self.passwords = {}
         self._pending = []  # users to (re)register at the next start
+        self._ran = False  # started before (a restart keeps the spool)
         self.proc = None
         self.features = None
         self._receivers = []
@@ -1132,7 +1133,7 @@ class Ejabberd(_Server):
             ports.add(free_port())
         self.port, self.tls_port, self.dist_port = sorted(ports, key=lambda _: secrets.randbits(8))
 
-    def _write_config(self):
+    def _write_config(self, listen=True):
         pair = self.pki.cert(self.cert_kind)
         if pair is None:
             raise Skip("cannot make a %s certificate with %s" % (self.cert_kind, self.pki.tool))
@@ -1185,7 +1186,7 @@ class Ejabberd(_Server):
             "loglevel": "debug" if (DEBUG or self.log_level == "debug") else "info",
             "log_rotate_count": 0,
             "certfiles": [pem],
-            "listen": [starttls, direct],
+            "listen": [starttls, direct] if listen else [],
             "s2s_access": "none",
             "auth_method": "internal",
             "auth_password_format": "scram",
@@ -1231,6 +1232,11 @@ class Ejabberd(_Server):
 
     def _start_once(self, deadline):
         log_start = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        # A restart with accounts changed meanwhile starts without c2s ports (see below).
+        closed = bool(self._pending) and self._ran
+        if closed:
+            self._write_config(listen=False)
+        self._ran = True
         out = open(self.out, "ab")
         try:
             self.proc = subprocess.Popen([self.ctl, "--config-dir", self.cfgdir, "--config", self.cfg,
@@ -1254,6 +1260,17 @@ class Ejabberd(_Server):
             if "eaddrinuse" in log:
                 return "port taken: " + [line for line in log.splitlines() if "eaddrinuse" in line][-1][-200:]
             if " is started in the node " in log:
+                if closed:
+                    # Accounts changed while it was down: set them before any client can log in
+                    # with what they were, then open the ports (config reload starts listeners).
+                    why = self._register_pending()
+                    if why is not None:
+                        return why
+                    self._write_config()
+                    rc, out = self.erl("ok = rpc:call(N, ejabberd_config, reload, [])")
+                    if rc != 0:
+                        return "config reload failed: %s" % out[-400:]
+                    closed = False
                 why = self._probe()
                 if why is None:
                     try:
