@@ -235,6 +235,36 @@ def _on_signal(signum, _frame):
     raise SystemExit(128 + signum)
 
 
+def write_results(name, section, rows, figures=()):
+    """$XU_RESULTS_DIR/NAME.json for tests/RESULTS.md (nothing when XU_RESULTS_DIR is unset):
+    rows = cases per group ({group, tried, passed, failed, skipped, note}), figures = measured
+    numbers ({name, value, note})."""
+    d = os.environ.get("XU_RESULTS_DIR")
+    if not d:
+        return None
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, name + ".json")
+    with open(path, "w") as f:
+        json.dump({"section": section, "rows": list(rows), "figures": list(figures)}, f, indent=1)
+        f.write("\n")
+    return path
+
+
+def _ejabberd_results(name, t, code, skipped_all=None):
+    """Against ejabberd, each script's counts go to the "ejabberd" section (NAME-ejabberd.json)."""
+    try:
+        if os.environ.get("XU_IT_SERVER") != "ejabberd":
+            return
+        row = {"group": name, "tried": t.passed + t.failed + t.skipped, "passed": t.passed,
+               "failed": t.failed, "skipped": t.skipped,
+               "note": ("whole script skipped: %s" % skipped_all) if skipped_all else ""}
+        write_results(name + "-ejabberd", "ejabberd", [row], [
+            {"name": "%s wall time against ejabberd" % name, "value": "%.1f s" % (time.monotonic() - t.started),
+             "note": "exit %d" % code}])
+    except Exception as e:  # noqa: BLE001 - results are a by-product, never a failure
+        print("# results not written: %r" % (e,), flush=True)
+
+
 def main(fn, name=None):
     """Run fn(run) with cleanup and exit with 0 / 1 / 125."""
     name = name or os.path.basename(sys.argv[0])
@@ -262,6 +292,7 @@ def main(fn, name=None):
         else:
             print("SKIP: %s" % e, flush=True)
             code = 125
+            _ejabberd_results(name, t, code, skipped_all=str(e))
     except SystemExit as e:
         print("FAIL %s: interrupted (%s)" % (name, e.code), flush=True)
         t.failed += 1
@@ -275,6 +306,8 @@ def main(fn, name=None):
         code = t.summary()
     finally:
         t.cleanup()
+    if code != 125:
+        _ejabberd_results(name, t, code)
     sys.exit(code)
 
 
