@@ -1043,7 +1043,7 @@ EJABBERD_DEFAULT_MODULES = {
     "mod_version": {"show_os": False},
     "mod_time": {},
     "mod_ping": {},
-    "mod_mam": {"default": "always", "db_type": "mnesia"},
+    "mod_mam": {"default": "always", "db_type": "mnesia", "assume_mam_usage": True},
     "mod_stream_mgmt": {"resend_on_timeout": "if_offline"},
     "mod_last": {},
     "mod_offline": {"access_max_user_messages": "max_user_offline_messages"},
