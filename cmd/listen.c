@@ -440,6 +440,7 @@ struct listen_run {
 	bool catchup_pending;   /* a catch-up was cut short: run it again on the next session */
 	struct xu_stanza **deerred;
 	size_t ndeerred;
+	size_t narchived; /* results of the catch-up running */
 };
 
 /* --room ROOM[/NICK]: the occupant JID to join as (nick defaults to our localpart). */
@@ -698,6 +699,8 @@ static int listen_drain_query(struct listen_run *lr, struct xu_conn *conn)
 			rc = cmd_fail(XU_ERR_NOMEM, "out of memory");
 		} else if (item) {
 			/* The first query of a run only finds where the archive ends. */
+			if (lr->catching_up)
+				lr->narchived++;
 			rc = lr->catching_up ? listen_archived(lr, conn, item, aid) : 0;
 			xu_stanza_free(item);
 		} else if (lr->catching_up && strcmp(xu_stanza_name(st), "message") == 0) {
@@ -717,7 +720,10 @@ static int listen_drain_query(struct listen_run *lr, struct xu_conn *conn)
 
 /* The live messages held back during a complete catch-up. One the account's archive holds was
  * also among the results: the last page was asked for after it arrived (the server handles
- * one stream in order), so only the others are new. After an incomplete catch-up, all. */
+ * one stream in order), so only the others are new. After an incomplete catch-up, all; also
+ * after one that found nothing at all: ejabberd 23.01 answers an `after` id it does not know
+ * with an empty, complete page, and the messages it then sends from offline storage, archive
+ * ids and all, are new to us. */
 static int listen_undefer(struct listen_run *lr, struct xu_conn *conn, bool complete)
 {
 	size_t i;
@@ -726,7 +732,8 @@ static int listen_undefer(struct listen_run *lr, struct xu_conn *conn, bool comp
 	for (i = 0; i < lr->ndeerred; i++) {
 		struct xu_stanza *st = lr->deerred[i];
 
-		if (!rc && (!complete || !xu_stanza_id_by(st, xu_conn_jid(conn))))
+		if (!rc &&
+		    (!complete || lr->narchived == 0 || !xu_stanza_id_by(st, xu_conn_jid(conn))))
 			rc = listen_handle(lr, conn, st);
 		xu_stanza_free(st);
 	}
@@ -824,6 +831,7 @@ static int listen_catchup(struct listen_run *lr, struct xu_conn *conn, enum xu_e
 
 	lr->catchup_pending = true;
 	lr->catching_up = true;
+	lr->narchived = 0;
 	listen_new_queryid(lr);
 	for (;;) {
 		memset(&page, 0, sizeof(page));

@@ -5,9 +5,11 @@
  *        xmpp-presence check [--wait S] [--print] JID      (exit 0 available, 1 not)
  * A presence lives as long as its connection: set confirms it (xu_conn_flush) and closes, or
  * with --stay holds it until the time is up or SIGINT/SIGTERM. get and check learn what the
- * server knows from the burst after our initial presence (RFC 6121 §4.2.2-4.2.3), known to
- * be complete once a ping sent after it is answered (RFC 6120 §10.1), and last activity
- * (XEP-0012) for contacts that are not available. RFC 6121 §4, XEP-0012, XEP-0115, XEP-0199.
+ * server knows from the burst after our initial presence (RFC 6121 §4.2.2-4.2.3), taken as
+ * complete once a ping sent after it is answered (RFC 6120 §10.1) and then no presence came
+ * for a moment (servers whose contacts' sessions answer the probes themselves, as ejabberd,
+ * answer the ping first), and last activity (XEP-0012) for contacts that are not available.
+ * RFC 6121 §4, XEP-0012, XEP-0115, XEP-0199.
  */
 #include "common.h"
 
@@ -27,6 +29,12 @@
 #define PRESENCE_LOOK_PRIORITY (-1)
 /* Exit status of check (not available) and of --wait when the time ran out. */
 #define PRESENCE_NO 1
+/* After the burst's ping is answered, presences may still be on their way (RFC 6121 §4.2.2
+ * sets no order; ejabberd's contacts' sessions answer the probes after the ping): the burst
+ * ends once none came for PRESENCE_SETTLE_MS, at most PRESENCE_SETTLE_MAX_MS after the ping,
+ * or as soon as every contact asked for is available. */
+#define PRESENCE_SETTLE_MS 250
+#define PRESENCE_SETTLE_MAX_MS 2000
 /* Silence after which a --stay connection probes the server, so a dead link ends the run; a
  * shorter --timeout shortens it too (a stopped server is then noticed within twice that). */
 #define PRESENCE_KEEPALIVE_MS (60u * 1000)
@@ -102,6 +110,7 @@ struct presence_run {
 	struct cmd_conn cc;
 	struct xu_conn *conn;
 	struct xu_presences *heard;
+	size_t nheard; /* presences taken into `heard` */
 };
 
 /* ---------------------------------------------------------------- the connection */
@@ -154,8 +163,10 @@ static enum xu_err presence_drain(struct presence_run *pr)
 			cmd_warn("a message from %s came to this session and is not shown "
 			         "(a negative --priority keeps messages away)",
 			         from ? from : "the server");
-		else if (presence_wanted(pr, from))
+		else if (presence_wanted(pr, from)) {
 			err = xu_presences_add(pr->heard, st);
+			pr->nheard += !err;
+		}
 		xu_stanza_free(st);
 	}
 	return err;
@@ -254,8 +265,35 @@ static enum xu_err presence_roster(struct presence_run *pr)
 	return err;
 }
 
+static bool presence_all_available(const struct presence_run *pr);
+
+/* The rest of the burst: presences until PRESENCE_SETTLE_MS pass without one (at most
+ * PRESENCE_SETTLE_MAX_MS), or every contact asked for is available. */
+static enum xu_err presence_settle(struct presence_run *pr)
+{
+	int64_t now = cmd_now_ms(), last = now, end = now + PRESENCE_SETTLE_MAX_MS;
+	size_t seen = pr->nheard;
+	enum xu_err err = XU_OK;
+
+	while (!err && !cmd_stops() && !presence_all_available(pr)) {
+		int64_t quiet = last + PRESENCE_SETTLE_MS, until = quiet < end ? quiet : end;
+
+		if (cmd_now_ms() >= until)
+			break;
+		err = presence_poll(pr, until);
+		if (!err)
+			err = presence_drain(pr);
+		if (pr->nheard != seen) {
+			seen = pr->nheard;
+			last = cmd_now_ms();
+		}
+	}
+	return err;
+}
+
 /* Initial presence, then a ping: once it is answered the server has sent what it knows of
- * the local contacts (probes are answered in order, RFC 6120 §10.1). */
+ * the local contacts as far as it handles probes in order (RFC 6120 §10.1); then what its
+ * contacts' sessions still send (presence_settle). */
 static enum xu_err presence_burst(struct presence_run *pr)
 {
 	struct xu_stanza *pres = NULL, *ping, *reply = NULL;
@@ -278,6 +316,8 @@ static enum xu_err presence_burst(struct presence_run *pr)
 	xu_stanza_free(reply);
 	if (!err)
 		err = presence_drain(pr);
+	if (!err)
+		err = presence_settle(pr);
 	return err;
 }
 

@@ -89,6 +89,10 @@ enum xu_err xu_sasl_challenge(struct xu_sasl *s, const struct xu_stanza *challen
 /* Check a <success/> (the server signature for SCRAM). Errors: XU_ERR_PROTO, XU_ERR_AUTH. */
 enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, char *errbuf,
                             size_t errlen);
+/* The channel binding type for a -PLUS mechanism on a TLS 1.3 (is13) or 1.2 session, given the
+ * types the server lists (XEP-0440; ncb 0: none listed); forced: the user named the mechanism,
+ * so without a list use the version's standard type even on 1.3. NULL: none usable. */
+const char *xu_sasl_pick_cb(bool is13, bool forced, const char *const *cbs, size_t ncb);
 /* The mechanism in use, e.g. "SCRAM-SHA-1-PLUS". */
 const char *xu_sasl_mechanism(const struct xu_sasl *s);
 void xu_sasl_free(struct xu_sasl *s);

@@ -65,13 +65,15 @@ static bool sasl_has(const char *const *list, size_t n, const char *name)
 }
 
 /* tls-exporter on TLS 1.3 (RFC 9266); on 1.2 tls-server-end-point, else tls-unique. Where the
- * server lists its types (XEP-0440), only those. */
-static const char *sasl_pick_cb(struct xu_tls *tls, const char *const *cbs, size_t ncb)
+ * server lists its types (XEP-0440), only those. A server that lists none leaves the type to
+ * each version's standard: tls-unique on 1.2 (RFC 5929), tls-exporter on 1.3, but only when
+ * `forced`: servers that predate XEP-0440 and still offer -PLUS on 1.3 (ejabberd 23.01) bind to
+ * tls-unique, undefined there (RFC 8446 §C.5), and reject tls-exporter, so left to choose we
+ * use no -PLUS on 1.3 without a list. NULL: no usable type. */
+const char *xu_sasl_pick_cb(bool is13, bool forced, const char *const *cbs, size_t ncb)
 {
-	bool is13 = xu_tls_is13(tls);
-
-	if (ncb == 0) /* the server does not say: each version's standard type */
-		return is13 ? "tls-exporter" : "tls-unique";
+	if (ncb == 0)
+		return !is13 ? "tls-unique" : forced ? "tls-exporter" : NULL;
 	if (is13 && sasl_has(cbs, ncb, "tls-exporter"))
 		return "tls-exporter";
 	if (sasl_has(cbs, ncb, "tls-server-end-point"))
@@ -136,7 +138,8 @@ static enum xu_err sasl_unb64(const struct xu_stanza *el, char **out, size_t *le
 }
 
 static const struct sasl_mech *sasl_choose(const struct xu_sasl_params *p,
-                                           const char *const *offered, size_t n, char *errbuf,
+                                           const char *const *offered, size_t n,
+                                           const char *const *cbs, size_t ncb, char *errbuf,
                                            size_t errlen)
 {
 	size_t i;
@@ -162,6 +165,10 @@ static const struct sasl_mech *sasl_choose(const struct xu_sasl_params *p,
 			}
 			continue;
 		}
+		/* Left to choose, a -PLUS without a binding type both sides know is skipped. */
+		if (m->plus && !p->force &&
+		    !xu_sasl_pick_cb(xu_tls_is13(p->tls_session), false, cbs, ncb))
+			continue;
 		if (!m->scram && !p->tls) {
 			snprintf(errbuf, errlen,
 			         "refusing to send a PLAIN password over an unencrypted stream");
@@ -201,7 +208,7 @@ enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza
 		snprintf(errbuf, errlen, "unknown SASL mechanism %s", p->force);
 		return XU_ERR_USAGE;
 	}
-	m = sasl_choose(p, offered, n, errbuf, errlen);
+	m = sasl_choose(p, offered, n, cbs, ncb, errbuf, errlen);
 	if (!m)
 		return XU_ERR_AUTH;
 	s = calloc(1, sizeof(*s));
@@ -248,7 +255,8 @@ enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza
 	 * rejects: say "n". Without TLS there is nothing to bind to: "n". */
 	sp.server_plus = p->tls_session && !server_plus;
 	if (m->plus) {
-		sp.cb_type = sasl_pick_cb(p->tls_session, cbs, ncb);
+		sp.cb_type =
+		    xu_sasl_pick_cb(xu_tls_is13(p->tls_session), p->force != NULL, cbs, ncb);
 		if (!sp.cb_type ||
 		    xu_tls_cb(p->tls_session, sp.cb_type, &cbdata, &cblen) != XU_OK) {
 			snprintf(errbuf, errlen, "%s: no usable channel binding", m->name);

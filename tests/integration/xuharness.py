@@ -235,6 +235,36 @@ def _on_signal(signum, _frame):
     raise SystemExit(128 + signum)
 
 
+def write_results(name, section, rows, figures=()):
+    """$XU_RESULTS_DIR/NAME.json for tests/RESULTS.md (nothing when XU_RESULTS_DIR is unset):
+    rows = cases per group ({group, tried, passed, failed, skipped, note}), figures = measured
+    numbers ({name, value, note})."""
+    d = os.environ.get("XU_RESULTS_DIR")
+    if not d:
+        return None
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, name + ".json")
+    with open(path, "w") as f:
+        json.dump({"section": section, "rows": list(rows), "figures": list(figures)}, f, indent=1)
+        f.write("\n")
+    return path
+
+
+def _ejabberd_results(name, t, code, skipped_all=None):
+    """Against ejabberd, each script's counts go to the "ejabberd" section (NAME-ejabberd.json)."""
+    try:
+        if os.environ.get("XU_IT_SERVER") != "ejabberd":
+            return
+        row = {"group": name, "tried": t.passed + t.failed + t.skipped, "passed": t.passed,
+               "failed": t.failed, "skipped": t.skipped,
+               "note": ("whole script skipped: %s" % skipped_all) if skipped_all else ""}
+        write_results(name + "-ejabberd", "ejabberd", [row], [
+            {"name": "%s wall time against ejabberd" % name, "value": "%.1f s" % (time.monotonic() - t.started),
+             "note": "exit %d" % code}])
+    except Exception as e:  # noqa: BLE001 - results are a by-product, never a failure
+        print("# results not written: %r" % (e,), flush=True)
+
+
 def main(fn, name=None):
     """Run fn(run) with cleanup and exit with 0 / 1 / 125."""
     name = name or os.path.basename(sys.argv[0])
@@ -262,6 +292,7 @@ def main(fn, name=None):
         else:
             print("SKIP: %s" % e, flush=True)
             code = 125
+            _ejabberd_results(name, t, code, skipped_all=str(e))
     except SystemExit as e:
         print("FAIL %s: interrupted (%s)" % (name, e.code), flush=True)
         t.failed += 1
@@ -275,11 +306,18 @@ def main(fn, name=None):
         code = t.summary()
     finally:
         t.cleanup()
+    if code != 125:
+        _ejabberd_results(name, t, code)
     sys.exit(code)
 
 
 def require_tool(tool):
-    if tool == "prosody":
+    if tool == "server":
+        tool = server_kind()
+    if tool == "ejabberd":
+        if not os.access(EJABBERDCTL, os.X_OK) or not shutil.which("erl"):
+            raise SkipAll("ejabberd not installed")
+    elif tool == "prosody":
         if not shutil.which("prosody") or not shutil.which("prosodyctl"):
             raise SkipAll("prosody not installed")
     elif tool == "slixmpp":
@@ -526,55 +564,13 @@ def _lua_list(items):
     return "{ %s }" % ", ".join(_lua_str(i) if isinstance(i, str) else str(i) for i in items)
 
 
-class Prosody:
-    """A private Prosody 0.12 on 127.0.0.1 high ports, everything under its own temp dir.
+class _Server:
+    """What every private server offers the tests: accounts (passwords), JIDs, the CA, our
+    commands run against it, independent slixmpp clients. Subclasses (Prosody, Ejabberd) provide
+    __init__ (host, port, tls_port, domain, run, pki, home, passwords, _receivers), start, stop,
+    restart and register."""
 
-    Knobs: cert (a PKI kind: which certificate the server presents), tls (False: no STARTTLS
-    offered at all and encryption not required), smacks (False: no XEP-0198), modules (extra
-    modules to enable), without (default modules to leave out, e.g. "mam"),
-    config_extra / host_extra (Lua appended to the global section /
-    the VirtualHost), users ({name: password} registered before start), log_level ("debug":
-    log every stanza, as XU_IT_DEBUG=1 does; Prosody refuses a second `log` in config_extra).
-    """
-
-    def __init__(self, run, cert="server", tls=True, smacks=True, modules=(), config_extra="",
-                 host_extra="", users=(), name="prosody", start=True, log_level=None, without=()):
-        self.run = run
-        self.pki = run.pki()
-        self.cert_kind = cert
-        self.tls = tls
-        self.smacks = smacks
-        self.modules = list(modules)
-        self.without = set(without)  # default modules left out (e.g. "mam")
-        self.config_extra = config_extra
-        self.host_extra = host_extra
-        self.log_level = log_level
-        self.domain = DOMAIN
-        self.host = LOOPBACK
-        self.dir = run.mkdtemp(name)
-        self.cfg = os.path.join(self.dir, "prosody.cfg.lua")
-        self.log = os.path.join(self.dir, "prosody.log")
-        self.out = os.path.join(self.dir, "prosody.out")
-        self.pidfile = os.path.join(self.dir, "prosody.pid")
-        self.data = os.path.join(self.dir, "data")
-        self.certs = os.path.join(self.dir, "certs")
-        self.home = os.path.join(self.dir, "home")  # HOME / XDG dirs for the commands under test
-        self.port = free_port()
-        self.tls_port = free_port()
-        while self.tls_port == self.port:
-            self.tls_port = free_port()
-        self.passwords = {}
-        self.proc = None
-        self._receivers = []
-        for d in (self.data, self.certs, self.home):
-            os.makedirs(d, mode=0o755, exist_ok=True)
-        os.chmod(self.dir, 0o755)
-        self._write_config()
-        run.at_cleanup(self.stop)
-        for u in users:
-            self.register(u)
-        if start:
-            self.start()
+    kind = "server"
 
     @property
     def ca(self):
@@ -582,123 +578,6 @@ class Prosody:
 
     def jid(self, user):
         return "%s@%s" % (user, self.domain)
-
-    def _write_config(self):
-        pair = self.pki.cert(self.cert_kind)
-        if pair is None:
-            raise Skip("cannot make a %s certificate with %s" % (self.cert_kind, self.pki.tool))
-        crt, key = pair
-        # Prosody also looks in the certificates directory by host name.
-        shutil.copy(crt, os.path.join(self.certs, self.domain + ".crt"))
-        shutil.copy(key, os.path.join(self.certs, self.domain + ".key"))
-        modules = [m for m in DEFAULT_MODULES if (m != "smacks" or self.smacks) and (m != "tls" or self.tls)
-                   and m not in self.without]
-        modules += [m for m in self.modules if m not in modules]
-        disabled = ["s2s"]
-        if not self.smacks:
-            disabled.append("smacks")
-        if not self.tls:
-            disabled.append("tls")
-        ssl = "{ certificate = %s; key = %s; }" % (_lua_str(os.path.join(self.certs, self.domain + ".crt")),
-                                                    _lua_str(os.path.join(self.certs, self.domain + ".key")))
-        level = "debug" if DEBUG else (self.log_level or "info")
-        lines = [
-            "-- written by tests/integration/xuharness.py; a throwaway server",
-            "pidfile = %s" % _lua_str(self.pidfile),
-            "data_path = %s" % _lua_str(self.data),
-            "certificates = %s" % _lua_str(self.certs),
-            "log = { { levels = { min = %s }, to = \"file\", filename = %s } }" % (_lua_str(level), _lua_str(self.log)),
-            "daemonize = false",
-            "interfaces = { %s }" % _lua_str(LOOPBACK),
-            "local_interfaces = { %s }" % _lua_str(LOOPBACK),
-            "c2s_ports = { %d }" % self.port,
-            "c2s_direct_tls_ports = { %d }" % self.tls_port,
-            "s2s_ports = { }",
-            "legacy_ssl_ports = { }",
-            "http_ports = { }",
-            "https_ports = { }",
-            "http_interfaces = { %s }" % _lua_str(LOOPBACK),
-            "https_interfaces = { %s }" % _lua_str(LOOPBACK),
-            "component_ports = { }",
-            "modules_enabled = %s" % _lua_list(modules),
-            "modules_disabled = %s" % _lua_list(disabled),
-            "run_as_root = true" if os.geteuid() == 0 else "-- not root",
-            "c2s_require_encryption = %s" % ("true" if self.tls else "false"),
-            "s2s_require_encryption = true",
-            "allow_unencrypted_plain_auth = false",
-            "authentication = \"internal_hashed\"",
-            "storage = \"internal\"",
-            "storage_archive_item_limit = 1000000",
-            "default_archive_policy = true",
-            "archive_expires_after = \"never\"",
-            "c2s_stanza_size_limit = 1024 * 1024",
-            "ssl = %s" % ssl,
-            "c2s_direct_tls_ssl = %s" % ssl,
-            self.config_extra,
-            "",
-            "VirtualHost %s" % _lua_str(self.domain),
-            "    ssl = %s" % ssl,
-            self.host_extra,
-            "",
-        ]
-        with open(self.cfg, "w") as f:
-            f.write("\n".join(lines))
-
-    # -- lifecycle
-
-    def start(self, deadline=15.0, attempts=3):
-        """Launch Prosody (new session, like setsid) and wait until it serves c2s on our ports.
-
-        The ports were free when picked; if something took one meanwhile, Prosody logs the bind
-        failure and runs on, so that is checked in its log and the start retried on new ports.
-        """
-        if self.proc is not None and self.proc.poll() is None:
-            return
-        for attempt in range(attempts):
-            why = self._start_once(deadline)
-            if why is None:
-                return
-            self.stop()
-            if not why.startswith("port"):
-                break
-            self.port, self.tls_port = free_port(), free_port()
-            self._write_config()
-        raise RuntimeError("prosody did not start (%s); log tail:\n%s\n%s" % (why, tail(self.out), tail(self.log)))
-
-    def _start_once(self, deadline):
-        log_start = os.path.getsize(self.log) if os.path.exists(self.log) else 0
-        out = open(self.out, "ab")
-        try:
-            self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"], stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=subprocess.STDOUT, cwd=self.dir,
-                                         preexec_fn=_child_setup(True))
-        finally:
-            out.close()
-        t_end = time.monotonic() + deadline
-        why = "no answer"
-        bound = False
-        want = ["Activated service 'c2s' on [127.0.0.1]:%d" % self.port,
-                "Activated service 'c2s_direct_tls' on [127.0.0.1]:%d" % self.tls_port]
-        while time.monotonic() < t_end:
-            if self.proc.poll() is not None:
-                return "exited with %s during start-up" % self.proc.returncode
-            if not bound:
-                try:
-                    with open(self.log, "r", encoding="utf-8", errors="replace") as f:
-                        f.seek(log_start)
-                        log = f.read()
-                except OSError:
-                    log = ""
-                if "Failed to open server port" in log or "Error binding" in log:
-                    return "port taken: " + [line for line in log.splitlines() if "port" in line][-1][-200:]
-                bound = all(w in log for w in want)
-                why = "ports not active yet"
-            if bound:
-                why = self._probe()
-                if why is None:
-                    return None
-            time.sleep(0.02)
-        return "not ready after %.0fs (%s)" % (deadline, why)
 
     def _probe(self):
         """None once a stream header on the c2s port is answered with </stream:features>."""
@@ -723,12 +602,6 @@ class Prosody:
         except OSError as e:
             return str(e)
 
-    def stop(self):
-        for r in list(self._receivers):
-            r.stop()
-        if self.proc is not None:
-            stop_process(self.proc)
-            self.proc = None
 
     def __enter__(self):
         return self
@@ -740,19 +613,6 @@ class Prosody:
     def log_tail(self, lines=25):
         return tail(self.log, lines)
 
-    # -- accounts
-
-    def register(self, *users, password=None):
-        for user in users:
-            pw = password or self.passwords.get(user) or "pw-%s-%s" % (user, secrets.token_hex(8))
-            r = subprocess.run(["prosodyctl", "--config", self.cfg, "register", user, self.domain, pw],
-                               capture_output=True, text=True, cwd=self.dir, stdin=subprocess.DEVNULL,
-                               timeout=30)
-            if r.returncode != 0:
-                raise RuntimeError("prosodyctl register %s failed (%d): %s%s" % (
-                    user, r.returncode, r.stdout[-400:], r.stderr[-400:]))
-            self.passwords[user] = pw
-        return self
 
     # -- xmpp-send
 
@@ -831,18 +691,6 @@ class Prosody:
         self._receivers.append(p)
         return p
 
-    def restart(self, pause=0.0):
-        """Stop Prosody (and the receivers and peers), then start it again on the same ports with
-        the same data: accounts, rosters and offline messages survive."""
-        self.stop()
-        if pause:
-            time.sleep(pause)
-        why = self._start_once(15.0)
-        if why is not None:
-            self.stop()
-            raise RuntimeError("prosody did not restart on ports %d/%d (%s); log tail:\n%s" % (
-                self.port, self.tls_port, why, tail(self.log)))
-
     # -- xmpp-muc
 
     def run_muc(self, args, env=None, stdin=None, timeout=60, user="alice", conn=True, password=True):
@@ -901,6 +749,716 @@ class Prosody:
             self._listen_seq = getattr(self, "_listen_seq", 0) + 1
             resource = "listen-%d" % self._listen_seq
         return Listener(self, args, user=user, resource=resource, sep=sep, **kw)
+
+
+class Prosody(_Server):
+    """A private Prosody 0.12 on 127.0.0.1 high ports, everything under its own temp dir.
+
+    Knobs: cert (a PKI kind: which certificate the server presents), tls (False: no STARTTLS
+    offered at all and encryption not required), smacks (False: no XEP-0198), modules (extra
+    modules to enable), without (default modules to leave out, e.g. "mam"),
+    config_extra / host_extra (Lua appended to the global section /
+    the VirtualHost), users ({name: password} registered before start), log_level ("debug":
+    log every stanza, as XU_IT_DEBUG=1 does; Prosody refuses a second `log` in config_extra).
+    Server-neutral knobs (Ejabberd takes the same): tls_version ("1.2" or "1.3": the only
+    version offered, STARTTLS and direct TLS), muc (True: conference.localhost where users may
+    create rooms; or {service: {"create": bool, "mam": bool}}), mam_max_results (page size cap
+    of XEP-0313 queries).
+    """
+
+    kind = "prosody"
+
+    def __init__(self, run, cert="server", tls=True, smacks=True, modules=(), config_extra="",
+                 host_extra="", users=(), name="prosody", start=True, log_level=None, without=(),
+                 tls_version=None, muc=None, mam_max_results=None):
+        self.tls_version = tls_version
+        self.muc = _muc_services(muc)
+        self.mam_max_results = mam_max_results
+        self.run = run
+        self.pki = run.pki()
+        self.cert_kind = cert
+        self.tls = tls
+        self.smacks = smacks
+        self.modules = list(modules)
+        self.without = set(without)  # default modules left out (e.g. "mam")
+        self.config_extra = config_extra
+        self.host_extra = host_extra
+        self.log_level = log_level
+        self.domain = DOMAIN
+        self.host = LOOPBACK
+        self.dir = run.mkdtemp(name)
+        self.cfg = os.path.join(self.dir, "prosody.cfg.lua")
+        self.log = os.path.join(self.dir, "prosody.log")
+        self.out = os.path.join(self.dir, "prosody.out")
+        self.pidfile = os.path.join(self.dir, "prosody.pid")
+        self.data = os.path.join(self.dir, "data")
+        self.certs = os.path.join(self.dir, "certs")
+        self.home = os.path.join(self.dir, "home")  # HOME / XDG dirs for the commands under test
+        self.port = free_port()
+        self.tls_port = free_port()
+        while self.tls_port == self.port:
+            self.tls_port = free_port()
+        self.passwords = {}
+        self.proc = None
+        self._receivers = []
+        for d in (self.data, self.certs, self.home):
+            os.makedirs(d, mode=0o755, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self._write_config()
+        run.at_cleanup(self.stop)
+        for u in users:
+            self.register(u)
+        if start:
+            self.start()
+
+    def _write_config(self):
+        pair = self.pki.cert(self.cert_kind)
+        if pair is None:
+            raise Skip("cannot make a %s certificate with %s" % (self.cert_kind, self.pki.tool))
+        crt, key = pair
+        # Prosody also looks in the certificates directory by host name.
+        shutil.copy(crt, os.path.join(self.certs, self.domain + ".crt"))
+        shutil.copy(key, os.path.join(self.certs, self.domain + ".key"))
+        modules = [m for m in DEFAULT_MODULES if (m != "smacks" or self.smacks) and (m != "tls" or self.tls)
+                   and m not in self.without]
+        modules += [m for m in self.modules if m not in modules]
+        disabled = ["s2s"]
+        if not self.smacks:
+            disabled.append("smacks")
+        if not self.tls:
+            disabled.append("tls")
+        protocol = ""
+        if self.tls_version:
+            protocol = " protocol = %s;" % _lua_str("tlsv" + self.tls_version.replace(".", "_"))
+        ssl = "{ certificate = %s; key = %s;%s }" % (_lua_str(os.path.join(self.certs, self.domain + ".crt")),
+                                                      _lua_str(os.path.join(self.certs, self.domain + ".key")),
+                                                      protocol)
+        extra = self.config_extra
+        if self.mam_max_results:
+            extra += "\nmax_archive_query_results = %d\n" % self.mam_max_results
+        components = ""
+        for service, opts in self.muc.items():
+            components += "\nComponent %s \"muc\"\n    restrict_room_creation = %s\n" % (
+                _lua_str(service), "false" if opts.get("create", True) else "true")
+            if opts.get("mam"):
+                components += "    modules_enabled = { \"muc_mam\" }\n"
+        level = "debug" if DEBUG else (self.log_level or "info")
+        lines = [
+            "-- written by tests/integration/xuharness.py; a throwaway server",
+            "pidfile = %s" % _lua_str(self.pidfile),
+            "data_path = %s" % _lua_str(self.data),
+            "certificates = %s" % _lua_str(self.certs),
+            "log = { { levels = { min = %s }, to = \"file\", filename = %s } }" % (_lua_str(level), _lua_str(self.log)),
+            "daemonize = false",
+            "interfaces = { %s }" % _lua_str(LOOPBACK),
+            "local_interfaces = { %s }" % _lua_str(LOOPBACK),
+            "c2s_ports = { %d }" % self.port,
+            "c2s_direct_tls_ports = { %d }" % self.tls_port,
+            "s2s_ports = { }",
+            "legacy_ssl_ports = { }",
+            "http_ports = { }",
+            "https_ports = { }",
+            "http_interfaces = { %s }" % _lua_str(LOOPBACK),
+            "https_interfaces = { %s }" % _lua_str(LOOPBACK),
+            "component_ports = { }",
+            "modules_enabled = %s" % _lua_list(modules),
+            "modules_disabled = %s" % _lua_list(disabled),
+            "run_as_root = true" if os.geteuid() == 0 else "-- not root",
+            "c2s_require_encryption = %s" % ("true" if self.tls else "false"),
+            "s2s_require_encryption = true",
+            "allow_unencrypted_plain_auth = false",
+            "authentication = \"internal_hashed\"",
+            "storage = \"internal\"",
+            "storage_archive_item_limit = 1000000",
+            "default_archive_policy = true",
+            "archive_expires_after = \"never\"",
+            "c2s_stanza_size_limit = 1024 * 1024",
+            "ssl = %s" % ssl,
+            "c2s_direct_tls_ssl = %s" % ssl,
+            extra,
+            "",
+            "VirtualHost %s" % _lua_str(self.domain),
+            "    ssl = %s" % ssl,
+            self.host_extra,
+            components,
+            "",
+        ]
+        with open(self.cfg, "w") as f:
+            f.write("\n".join(lines))
+
+    # -- lifecycle
+
+    def start(self, deadline=15.0, attempts=3):
+        """Launch Prosody (new session, like setsid) and wait until it serves c2s on our ports.
+
+        The ports were free when picked; if something took one meanwhile, Prosody logs the bind
+        failure and runs on, so that is checked in its log and the start retried on new ports.
+        """
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        for attempt in range(attempts):
+            why = self._start_once(deadline)
+            if why is None:
+                return
+            self.stop()
+            if not why.startswith("port"):
+                break
+            self.port, self.tls_port = free_port(), free_port()
+            self._write_config()
+        raise RuntimeError("prosody did not start (%s); log tail:\n%s\n%s" % (why, tail(self.out), tail(self.log)))
+
+    def _start_once(self, deadline):
+        log_start = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        out = open(self.out, "ab")
+        try:
+            self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"], stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT, cwd=self.dir,
+                                         preexec_fn=_child_setup(True))
+        finally:
+            out.close()
+        t_end = time.monotonic() + deadline
+        why = "no answer"
+        bound = False
+        want = ["Activated service 'c2s' on [127.0.0.1]:%d" % self.port,
+                "Activated service 'c2s_direct_tls' on [127.0.0.1]:%d" % self.tls_port]
+        while time.monotonic() < t_end:
+            if self.proc.poll() is not None:
+                return "exited with %s during start-up" % self.proc.returncode
+            if not bound:
+                try:
+                    with open(self.log, "r", encoding="utf-8", errors="replace") as f:
+                        f.seek(log_start)
+                        log = f.read()
+                except OSError:
+                    log = ""
+                if "Failed to open server port" in log or "Error binding" in log:
+                    return "port taken: " + [line for line in log.splitlines() if "port" in line][-1][-200:]
+                bound = all(w in log for w in want)
+                why = "ports not active yet"
+            if bound:
+                why = self._probe()
+                if why is None:
+                    return None
+            time.sleep(0.02)
+        return "not ready after %.0fs (%s)" % (deadline, why)
+
+    def stop(self):
+        for r in list(self._receivers):
+            r.stop()
+        if self.proc is not None:
+            stop_process(self.proc)
+            self.proc = None
+
+
+    # -- accounts
+
+    def register(self, *users, password=None):
+        for user in users:
+            pw = password or self.passwords.get(user) or "pw-%s-%s" % (user, secrets.token_hex(8))
+            r = subprocess.run(["prosodyctl", "--config", self.cfg, "register", user, self.domain, pw],
+                               capture_output=True, text=True, cwd=self.dir, stdin=subprocess.DEVNULL,
+                               timeout=30)
+            if r.returncode != 0:
+                raise RuntimeError("prosodyctl register %s failed (%d): %s%s" % (
+                    user, r.returncode, r.stdout[-400:], r.stderr[-400:]))
+            self.passwords[user] = pw
+        return self
+
+    def client_closed_stream(self, full_jid, timeout=3.0):
+        """None once the session that bound full_jid received the client's </stream:stream>
+        (needs log_level="debug"), else why not (with its last log lines)."""
+        t_end = time.monotonic() + timeout
+        while True:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                log = f.read()
+            ids = re.findall(r"^\S+ \S+ \S+ (c2s\w+)\s+debug\s+Resource bound: %s$" % re.escape(full_jid), log, re.M)
+            if ids and "%s\tdebug\tReceived </stream:stream>" % ids[-1] in log:
+                return None
+            if time.monotonic() > t_end:
+                break
+            time.sleep(0.1)
+        if not ids:
+            return "no session bound %s in the Prosody log" % full_jid
+        mine = [line for line in log.splitlines() if (" %s\t" % ids[-1]) in line][-4:]
+        return "the session %s did not close its stream; its last log lines:\n%s" % (ids[-1], "\n".join(mine))
+
+    def offline_xml(self, user):
+        """The messages waiting in user's offline storage, as the text of Prosody's data files."""
+        store = os.path.join(self.data, self.domain.replace(".", "%2e"), "offline")
+        text = ""
+        for f in sorted(os.listdir(store)) if os.path.isdir(store) else []:
+            if f.startswith(user + "."):
+                with open(os.path.join(store, f), encoding="utf-8", errors="replace") as fh:
+                    text += fh.read()
+        return text
+
+    def restart(self, pause=0.0):
+        """Stop Prosody (and the receivers and peers), then start it again on the same ports with
+        the same data: accounts, rosters and offline messages survive."""
+        self.stop()
+        if pause:
+            time.sleep(pause)
+        why = self._start_once(15.0)
+        if why is not None:
+            self.stop()
+            raise RuntimeError("prosody did not restart on ports %d/%d (%s); log tail:\n%s" % (
+                self.port, self.tls_port, why, tail(self.log)))
+
+
+def _muc_services(muc):
+    """The muc knob as {service: {"create": bool, "mam": bool}}."""
+    if not muc:
+        return {}
+    if muc is True:
+        return {"conference." + DOMAIN: {}}
+    if isinstance(muc, str):
+        return {muc: {}}
+    return {k: dict(v or {}) for k, v in dict(muc).items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# ejabberd
+
+EJABBERDCTL = "/usr/sbin/ejabberdctl"
+
+# Prosody module names (what tests pass in without=) -> the ejabberd module that does the same.
+EJABBERD_MODULES = {
+    "roster": "mod_roster", "disco": "mod_disco", "carbons": "mod_carboncopy", "pep": "mod_pubsub",
+    "private": "mod_private", "blocklist": "mod_blocking", "vcard4": "mod_vcard", "vcard_legacy": "mod_vcard",
+    "version": "mod_version", "time": "mod_time", "ping": "mod_ping", "mam": "mod_mam",
+    "smacks": "mod_stream_mgmt", "lastactivity": "mod_last", "offline": "mod_offline",
+    "privacy": "mod_privacy", "caps": "mod_caps",
+}
+
+EJABBERD_DEFAULT_MODULES = {
+    "mod_roster": {"versioning": True},
+    "mod_disco": {},
+    "mod_caps": {},
+    "mod_carboncopy": {},
+    "mod_pubsub": {"plugins": ["flat", "pep"]},
+    "mod_private": {},
+    "mod_blocking": {},
+    "mod_privacy": {},
+    "mod_vcard": {},
+    "mod_version": {"show_os": False},
+    "mod_time": {},
+    "mod_ping": {},
+    "mod_mam": {"default": "always", "db_type": "mnesia", "assume_mam_usage": True},
+    "mod_stream_mgmt": {"resend_on_timeout": "if_offline"},
+    "mod_last": {},
+    "mod_offline": {"access_max_user_messages": "max_user_offline_messages"},
+}
+
+
+def _yaml(value, indent=0):
+    """Just enough YAML for the ejabberd config (dicts, lists, strings, numbers, booleans)."""
+    pad = "  " * indent
+    if isinstance(value, dict):
+        if not value:
+            return " {}"
+        out = ""
+        for k, v in value.items():
+            out += "\n%s%s:%s" % (pad, k, _yaml(v, indent + 1))
+        return out
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return " []"
+        if all(not isinstance(v, (dict, list, tuple)) for v in value):
+            return " [%s]" % ", ".join(_yaml(v).strip() for v in value)
+        out = ""
+        for v in value:
+            item = _yaml(v, indent + 1)
+            out += "\n%s-%s" % (pad, item.replace("\n" + "  " * (indent + 1), "\n" + pad + "  ", 1)
+                                if isinstance(v, dict) else item)
+        return out
+    if isinstance(value, bool):
+        return " true" if value else " false"
+    if isinstance(value, int):
+        return " %d" % value
+    return ' "%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+class Ejabberd(_Server):
+    """A private ejabberd 23.01 on 127.0.0.1 high ports, everything under its own temp dir.
+
+    Config, Mnesia spool, logs, Erlang node name and cookie (HOME inside the temp dir) are its
+    own; ERL_DIST_PORT in its ejabberdctl.cfg, so no epmd runs and nothing collides with another
+    instance or the Debian service. A private copy of ejabberdctl with INSTALLUSER emptied runs
+    the node as whoever runs the tests (root in CI). Accounts are registered over Erlang
+    distribution by a hidden node, once the server runs (register() while it is stopped takes
+    effect at the next start).
+
+    Knobs, as Prosody where they map: cert, tls (False: no STARTTLS, plaintext allowed), smacks,
+    without (Prosody module names, mapped to ejabberd's), users, name, start, tls_version,
+    muc, mam_max_results (ignored: ejabberd caps pages itself), scram_hash ("sha1", "sha256",
+    "sha512": the stored SCRAM hash, so the SCRAM variant offered). log_level ("debug") sets the
+    log level.
+    """
+
+    kind = "ejabberd"
+
+    def __init__(self, run, cert="server", tls=True, smacks=True, users=(), name="ejabberd", start=True,
+                 without=(), tls_version=None, muc=None, mam_max_results=None, scram_hash="sha1",
+                 log_level=None, modules=()):
+        if not os.access(EJABBERDCTL, os.X_OK):
+            raise SkipAll("ejabberd not installed")
+        self.run = run
+        self.pki = run.pki()
+        self.cert_kind = cert
+        self.tls = tls
+        self.smacks = smacks
+        self.without = set(without)
+        self.tls_version = tls_version
+        self.muc = _muc_services(muc)
+        self.scram_hash = scram_hash
+        self.log_level = log_level
+        if modules:
+            raise ValueError("Ejabberd: modules= takes Prosody module names; use without= or a neutral knob")
+        self.domain = DOMAIN
+        self.host = LOOPBACK
+        self.dir = run.mkdtemp(name)
+        self.cfgdir = os.path.join(self.dir, "etc")
+        self.cfg = os.path.join(self.cfgdir, "ejabberd.yml")
+        self.ctlcfg = os.path.join(self.cfgdir, "ejabberdctl.cfg")
+        self.ctl = os.path.join(self.cfgdir, "ejabberdctl")
+        self.spool = os.path.join(self.dir, "spool")
+        self.logs = os.path.join(self.dir, "logs")
+        self.log = os.path.join(self.logs, "ejabberd.log")
+        self.out = os.path.join(self.dir, "ejabberd.out")
+        self.erlhome = os.path.join(self.dir, "erlhome")
+        self.home = os.path.join(self.dir, "home")  # HOME / XDG dirs for the commands under test
+        self.node = "xu%s@localhost" % secrets.token_hex(4)
+        self.cookie = secrets.token_hex(16)
+        self._pick_ports()
+        self.passwords = {}
+        self._pending = []  # users to (re)register at the next start
+        self._ran = False  # started before (a restart keeps the spool)
+        self.proc = None
+        self.features = None
+        self._receivers = []
+        for d in (self.cfgdir, self.spool, self.logs, self.erlhome, self.home):
+            os.makedirs(d, mode=0o700, exist_ok=True)
+        cookie = os.path.join(self.erlhome, ".erlang.cookie")
+        with open(cookie, "w") as f:
+            f.write(self.cookie)
+        os.chmod(cookie, 0o400)
+        with open(EJABBERDCTL) as f:
+            ctl = f.read()
+        # Run as whoever we are (no su to the ejabberd user), and exec the VM so that its pid is
+        # our child's (stopped by pid, PR_SET_PDEATHSIG reaches it).
+        ctl = re.sub(r"(?m)^INSTALLUSER=.*$", "INSTALLUSER=", ctl)
+        ctl = ctl.replace('as_current_user) "$@" ;;', 'as_current_user) exec "$@" ;;')
+        with open(self.ctl, "w") as f:
+            f.write(ctl)
+        os.chmod(self.ctl, 0o755)
+        with open(os.path.join(self.cfgdir, "inetrc"), "w") as f:
+            f.write('{lookup,["file","native"]}.\n{host,{127,0,0,1}, ["localhost"]}.\n')
+        self._write_config()
+        run.at_cleanup(self.kill)
+        for u in users:
+            self.register(u)
+        if start:
+            self.start()
+
+    def _pick_ports(self):
+        ports = set()
+        while len(ports) < 3:
+            ports.add(free_port())
+        self.port, self.tls_port, self.dist_port = sorted(ports, key=lambda _: secrets.randbits(8))
+
+    def _write_config(self, listen=True):
+        pair = self.pki.cert(self.cert_kind)
+        if pair is None:
+            raise Skip("cannot make a %s certificate with %s" % (self.cert_kind, self.pki.tool))
+        crt, key = pair
+        pem = os.path.join(self.cfgdir, "server.pem")
+        # The CA that issued this certificate (ejabberd checks the chain and the key match).
+        issuer = self.pki._ca("ca2", "unrelated test CA")[0] if self.cert_kind == "other_ca" else self.pki.ca
+        with open(pem, "w") as out:
+            for path in (crt, key, issuer):
+                with open(path) as f:
+                    out.write(f.read())
+        os.chmod(pem, 0o600)
+        c2s = {"ip": LOOPBACK, "module": "ejabberd_c2s", "max_stanza_size": 1048576, "shaper": "none",
+               "access": "c2s"}
+        if self.tls_version:
+            others = {"1.2": "no_tlsv1_3", "1.3": "no_tlsv1_2"}[self.tls_version]
+            c2s["protocol_options"] = ["no_sslv3", "no_tlsv1", "no_tlsv1_1", others]
+        starttls = dict(c2s, port=self.port)
+        if self.tls:
+            starttls.update(starttls=True, starttls_required=True)
+        direct = dict(c2s, port=self.tls_port, tls=True)
+        modules = {}
+        dropped = {EJABBERD_MODULES.get(m, m) for m in self.without}
+        if not self.smacks:
+            dropped.add("mod_stream_mgmt")
+        for mod, opts in EJABBERD_DEFAULT_MODULES.items():
+            if mod not in dropped:
+                modules[mod] = opts
+        # MUC: every service always (conference.localhost when none is asked for). ejabberd has
+        # one mod_muc per virtual host, so services with other options than the first get a
+        # virtual host of their own (xu-mucN.localhost, never used to log in).
+        groups = {}
+        for service, opts in (self.muc or {"conference." + self.domain: {}}).items():
+            key = (bool(opts.get("create", True)), bool(opts.get("mam", False)) and "mod_mam" in modules)
+            groups.setdefault(key, []).append(service)
+        host_config = {}
+        vhosts = [self.domain]
+        for i, ((create, mam), services) in enumerate(groups.items()):
+            muc = {"hosts": services, "access_create": "muc_create" if create else "none",
+                   "default_room_options": {}}
+            if "mod_mam" in modules:
+                muc["default_room_options"]["mam"] = mam
+            vhost = self.domain if i == 0 else "xu-muc%d.%s" % (i, self.domain)
+            if i:
+                vhosts.append(vhost)
+            # A host_config's modules replace the global ones: the whole set, with this mod_muc.
+            host_config[vhost] = {"modules": dict(modules, mod_muc=muc)}
+        config = {
+            "hosts": vhosts,
+            "loglevel": "debug" if (DEBUG or self.log_level == "debug") else "info",
+            "log_rotate_count": 0,
+            "certfiles": [pem],
+            "listen": [starttls, direct] if listen else [],
+            "s2s_access": "none",
+            "auth_method": "internal",
+            "auth_password_format": "scram",
+            "auth_scram_hash": {"sha1": "sha", "sha256": "sha256", "sha512": "sha512"}[self.scram_hash],
+            "acl": {"local": {"user_regexp": ""}, "loopback": {"ip": ["127.0.0.0/8", "::1/128"]}},
+            "access_rules": {"local": {"allow": "local"}, "c2s": {"allow": "all"},
+                             "muc_create": {"allow": "local"}, "register": {"deny": "all"}},
+            "shaper_rules": {"c2s_shaper": "none", "max_user_offline_messages": 100000,
+                             "max_user_sessions": 1000},
+            "c2s_ciphers": "HIGH:!aNULL:!eNULL:!3DES:@STRENGTH",
+            "modules": modules,
+            "host_config": host_config,
+        }
+        with open(self.cfg, "w") as f:
+            f.write("# written by tests/integration/xuharness.py; a throwaway server\n")
+            f.write(_yaml(config).lstrip("\n") + "\n")
+        with open(self.ctlcfg, "w") as f:
+            f.write("ERLANG_NODE=%s\nERL_DIST_PORT=%d\nERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\n"
+                    "EJABBERD_BYPASS_WARNINGS=true\n" % (self.node, self.dist_port))
+
+    def _ctl_env(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ERL") and k != "HOME"}
+        env["HOME"] = self.erlhome
+        return env
+
+    # -- lifecycle
+
+    def start(self, deadline=30.0, attempts=3):
+        """Launch ejabberd in the foreground (new session) and wait until it serves c2s on our
+        ports; on a port taken meanwhile, again on new ports."""
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        for attempt in range(attempts):
+            why = self._start_once(deadline)
+            if why is None:
+                return
+            self.kill()
+            if not why.startswith("port"):
+                break
+            self._pick_ports()
+            self._write_config()
+        raise RuntimeError("ejabberd did not start (%s); log tail:\n%s\n%s" % (why, tail(self.out), tail(self.log)))
+
+    def _start_once(self, deadline):
+        log_start = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        # A restart with accounts changed meanwhile starts without c2s ports (see below).
+        closed = bool(self._pending) and self._ran
+        if closed:
+            self._write_config(listen=False)
+        self._ran = True
+        out = open(self.out, "ab")
+        try:
+            self.proc = subprocess.Popen([self.ctl, "--config-dir", self.cfgdir, "--config", self.cfg,
+                                          "--ctl-config", self.ctlcfg, "--logs", self.logs, "--spool", self.spool,
+                                          "foreground"], stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT, cwd=self.dir, env=self._ctl_env(),
+                                         preexec_fn=_child_setup(True))
+        finally:
+            out.close()
+        t_end = time.monotonic() + deadline
+        why = "no answer"
+        while time.monotonic() < t_end:
+            if self.proc.poll() is not None:
+                return "exited with %s during start-up" % self.proc.returncode
+            try:
+                with open(self.log, "r", encoding="utf-8", errors="replace") as f:
+                    f.seek(log_start)
+                    log = f.read()
+            except OSError:
+                log = ""
+            if "eaddrinuse" in log:
+                return "port taken: " + [line for line in log.splitlines() if "eaddrinuse" in line][-1][-200:]
+            if " is started in the node " in log:
+                if closed:
+                    # Accounts changed while it was down: set them before any client can log in
+                    # with what they were, then open the ports (config reload starts listeners).
+                    why = self._register_pending()
+                    if why is not None:
+                        return why
+                    self._write_config()
+                    rc, out = self.erl("ok = rpc:call(N, ejabberd_config, reload, [])")
+                    if rc != 0:
+                        return "config reload failed: %s" % out[-400:]
+                    closed = False
+                why = self._probe()
+                if why is None:
+                    try:
+                        socket.create_connection((self.host, self.tls_port), timeout=1.0).close()
+                    except OSError as e:
+                        why = "direct TLS port: %s" % e
+                if why is None:
+                    return self._register_pending()
+            else:
+                why = "not started yet"
+            time.sleep(0.05)
+        return "not ready after %.0fs (%s)" % (deadline, why)
+
+    def stop(self):
+        """Stop it the orderly way (SIGTERM: streams closed with system-shutdown, Mnesia
+        flushed), as a restart needs; about 2 s."""
+        for r in list(self._receivers):
+            r.stop()
+        if self.proc is not None:
+            stop_process(self.proc, term_wait=20)
+            self.proc = None
+
+    def kill(self):
+        """Stop it at once (SIGKILL): for the end of a script, where its data goes anyway."""
+        for r in list(self._receivers):
+            r.stop()
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def __exit__(self, *exc):
+        self.kill()
+        return False
+
+    def restart(self, pause=0.0):
+        """Stop ejabberd (and the receivers and peers), then start it again on the same ports
+        with the same spool: accounts, rosters, archives and offline messages survive."""
+        self.stop()
+        if pause:
+            time.sleep(pause)
+        why = self._start_once(30.0)
+        if why is not None:
+            self.kill()
+            raise RuntimeError("ejabberd did not restart on ports %d/%d (%s); log tail:\n%s" % (
+                self.port, self.tls_port, why, tail(self.log)))
+
+    # -- accounts
+
+    def register(self, *users, password=None):
+        """Create the accounts (or set a new password); while stopped, at the next start."""
+        for user in users:
+            pw = password or self.passwords.get(user) or "pw-%s-%s" % (user, secrets.token_hex(8))
+            self.passwords[user] = pw
+            if user not in self._pending:
+                self._pending.append(user)
+        if self.proc is not None and self.proc.poll() is None:
+            why = self._register_pending()
+            if why is not None:
+                raise RuntimeError(why)
+        return self
+
+    def _register_pending(self):
+        """Register self._pending through a hidden Erlang node; None, or why it failed."""
+        if not self._pending:
+            return None
+        pairs = ",".join("{%s,%s}" % (_erl_bin(u), _erl_bin(self.passwords[u])) for u in self._pending)
+        code = ("R = [case rpc:call(N, ejabberd_auth, try_register, [U, H, P]) of "
+                "ok -> ok; {error, exists} -> rpc:call(N, ejabberd_auth, set_password, [U, H, P]); E -> E end "
+                "|| {U, P} <- [%s]], case lists:all(fun(X) -> X =:= ok end, R) of true -> ok; "
+                "false -> io:format(\"~p~n\", [R]), halt(1) end" % pairs)
+        rc, out = self.erl(code)
+        if rc != 0:
+            return "registering %s failed (%d): %s" % (",".join(self._pending), rc, out[-600:])
+        self._pending = []
+        return None
+
+    def erl(self, code, timeout=60):
+        """Run Erlang expressions in a hidden node connected to the server (N is the server's
+        node name, H the domain as a binary). (exit status, stdout + stderr)."""
+        code = "N = '%s', H = %s, %s, halt(0)." % (self.node, _erl_bin(self.domain), code)
+        argv = ["erl", "-sname", "xuctl%s@localhost" % secrets.token_hex(4), "-hidden", "-noinput",
+                "-setcookie", self.cookie, "-erl_epmd_port", str(self.dist_port), "-start_epmd", "false",
+                "-dist_listen", "false", "-eval", code]
+        env = dict(self._ctl_env(), ERL_INETRC=os.path.join(self.cfgdir, "inetrc"))
+        r = subprocess.run(argv, capture_output=True, text=True, cwd=self.dir, env=env,
+                           stdin=subprocess.DEVNULL, timeout=timeout)
+        return r.returncode, r.stdout + r.stderr
+
+    def client_closed_stream(self, full_jid, timeout=3.0):
+        """None once the c2s process that served full_jid received the client's
+        </stream:stream> (needs log_level="debug"), else why not."""
+        t_end = time.monotonic() + timeout
+        while True:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                log = f.read()
+            pids = re.findall(r"\] (<[\d.]+>)@ejabberd_c2s:process_terminated\S* \(\w+\|[^)]*\) Closing c2s session "
+                              r"for %s:" % re.escape(full_jid), log)
+            if pids and re.search(r"\] %s \(\w+\|[^)]*\) Received XML on stream = <<\".*</stream:stream>\">>"
+                                  % re.escape(pids[-1]), log):
+                return None
+            if time.monotonic() > t_end:
+                break
+            time.sleep(0.1)
+        if not pids:
+            return "no closed c2s session for %s in the ejabberd log" % full_jid
+        mine = [line for line in log.splitlines() if pids[-1] in line][-4:]
+        return "the session %s did not close its stream; its last log lines:\n%s" % (pids[-1], "\n".join(mine))
+
+    def offline_xml(self, user):
+        """The messages waiting in user's offline storage, as XML text (one string)."""
+        rc, out = self.erl("Els = rpc:call(N, mod_offline, get_offline_els, [%s, H]), "
+                           "[io:format(\"~s~n\", [fxml:element_to_binary(xmpp:encode(E))]) || E <- Els]"
+                           % _erl_bin(user))
+        if rc != 0:
+            raise RuntimeError("reading %s's offline messages failed: %s" % (user, out[-400:]))
+        return out
+
+
+def _erl_bin(s):
+    """An Erlang UTF-8 binary literal."""
+    return "<<\"%s\"/utf8>>" % s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def server_kind():
+    """Which server the integration scripts run against: env XU_IT_SERVER (prosody, ejabberd)."""
+    kind = os.environ.get("XU_IT_SERVER", "prosody") or "prosody"
+    if kind not in ("prosody", "ejabberd"):
+        raise SkipAll("unknown XU_IT_SERVER %r (prosody or ejabberd)" % kind)
+    return kind
+
+
+def Server(run, **kw):  # noqa: N802 - a factory that reads like the classes it returns
+    """Prosody or Ejabberd, as XU_IT_SERVER says (default prosody), with the same knobs.
+
+    Prosody-only knobs (config_extra, host_extra, modules: Lua and module names) make an
+    ejabberd run skip the whole script, since their meaning does not carry over.
+    """
+    if server_kind() == "ejabberd":
+        for k in ("config_extra", "host_extra", "modules"):
+            if kw.get(k):
+                raise SkipAll("needs Prosody (%s=...)" % k)
+            kw.pop(k, None)
+        if "name" in kw:
+            kw["name"] = kw["name"].replace("prosody", "ejabberd")
+        return Ejabberd(run, **kw)
+    kw.pop("scram_hash", None)
+    return Prosody(run, **kw)
+
+
+def only_prosody(why):
+    """Skip the whole script on ejabberd (exit 125 with why)."""
+    if server_kind() != "prosody":
+        raise SkipAll("Prosody only: %s" % why)
 
 
 def _wrapped(argv):
@@ -1346,6 +1904,7 @@ class Relay:
         self.host = host
         self.blocked = False
         self.accepted = 0
+        self.refused = 0  # connections reset at once while blocked
         self._lock = threading.Lock()
         self._socks = []
         self._closed = False
@@ -1371,6 +1930,8 @@ class Relay:
                 return
             if self.blocked:
                 self._reset(c)
+                with self._lock:
+                    self.refused += 1
                 continue
             try:
                 u = socket.create_connection(self.target, timeout=5)
