@@ -5,8 +5,6 @@ Everything listens and connects on 127.0.0.1 only.
 """
 
 import contextlib
-import json
-import os
 import socket
 import struct
 import subprocess
@@ -191,14 +189,4 @@ class Groups:
 
     def write(self, script, section="faults"):
         """$XU_RESULTS_DIR/<script>.json when XU_RESULTS_DIR is set."""
-        d = os.environ.get("XU_RESULTS_DIR")
-        if not d:
-            return None
-        os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, script + ".json")
-        with open(path + ".tmp", "w") as f:
-            json.dump({"section": section, "rows": [self.rows[g] for g in self.order],
-                       "figures": self.figures}, f, indent=1)
-            f.write("\n")
-        os.rename(path + ".tmp", path)
-        return path
+        return xh.write_results(script, section, [self.rows[g] for g in self.order], self.figures)
