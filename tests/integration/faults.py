@@ -6,7 +6,6 @@ Everything listens and connects on 127.0.0.1 only.
 
 import contextlib
 import socket
-import struct
 import subprocess
 import threading
 import time
@@ -14,7 +13,7 @@ import time
 import xuharness as xh
 
 
-class FaultRelay:
+class FaultRelay(xh.Relay):
     """A TCP relay from 127.0.0.1:port to a server port that breaks connections on purpose.
 
     cut_on: bytes; the first client->server chunk that, together with what came before,
@@ -30,49 +29,18 @@ class FaultRelay:
 
     def __init__(self, run, target_port, cut_on=None, cut_on_chunk=None, cut_down_after=None, drip=0.0,
                  cut_times=None):
-        self.target = (xh.LOOPBACK, target_port)
+        # set before the base class starts accepting
         self.cut_on = cut_on
         self.cut_on_chunk = cut_on_chunk
         self.cut_down_after = cut_down_after
         self.cut_times = cut_times
         self.drip = drip
-        self.accepted = 0
         self.cuts = 0
-        self._lock = threading.Lock()
-        self._socks = []
-        self._closed = False
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind((xh.LOOPBACK, 0))
-        self.lsock.listen(16)
-        self.port = self.lsock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-        run.at_cleanup(self.close)
+        super().__init__(run, target_port)
 
-    @staticmethod
-    def _reset(sock):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
-
-    def _accept(self):
-        while not self._closed:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            try:
-                u = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                self._reset(c)
-                continue
-            u.settimeout(None)
-            with self._lock:
-                self.accepted += 1
-                self._socks += [c, u]
-            threading.Thread(target=self._up, args=(c, u), daemon=True).start()
-            threading.Thread(target=self._down, args=(u, c), daemon=True).start()
+    def _relay(self, c, u):
+        threading.Thread(target=self._up, args=(c, u), daemon=True).start()
+        threading.Thread(target=self._down, args=(u, c), daemon=True).start()
 
     def _cut_pair(self, a, b):
         with self._lock:
@@ -124,15 +92,6 @@ class FaultRelay:
             pass
         with contextlib.suppress(OSError):
             c.shutdown(socket.SHUT_WR)
-
-    def close(self):
-        self._closed = True
-        with self._lock:
-            socks, self._socks = self._socks, []
-        for s in socks:
-            self._reset(s)
-        with contextlib.suppress(OSError):
-            self.lsock.close()
 
 
 def via(argv, port):

@@ -1942,8 +1942,12 @@ class Relay:
             with self._lock:
                 self.accepted += 1
                 self._socks += [c, u]
-            threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c), daemon=True).start()
+            self._relay(c, u)
+
+    def _relay(self, c, u):
+        """Carry one connection: client socket c, server socket u (a subclass may break it)."""
+        threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
+        threading.Thread(target=self._pump, args=(u, c), daemon=True).start()
 
     def _pump(self, src, dst):
         try:
