@@ -627,8 +627,6 @@ static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *
 	return err;
 }
 
-/* The session we tried to resume is gone: what it had not acknowledged is lost with it (the
- * server bounces or stores it), and numbering starts again on a new session. */
 /* resend_unacked: a new session takes over the copies of our stanzas the old one left
  * unconfirmed, numbered again from 1, to be sent once it is ready (conn_maybe_ready); their
  * tracking entries (ids, recipients) go with them. The rest is forgotten. */
@@ -661,6 +659,9 @@ static void conn_carry_unconfirmed(struct xu_conn *c)
 	c->resend_due = k;
 }
 
+/* The session we tried to resume is gone: what it had not acknowledged is lost with it (the
+ * server bounces or stores it; with resend_unacked ours are carried to the new session), and
+ * numbering starts again on a new session. */
 static void conn_resume_forget(struct xu_conn *c, const char *why)
 {
 	size_t i;
@@ -862,7 +863,6 @@ static enum xu_err conn_maybe_ready(struct xu_conn *c)
 	c->seq = c->resend_due;
 	c->resent += c->resend_due;
 	c->resend_due = 0;
-	/* Without stream management only ours are kept (for a later loss). */
 	return XU_OK;
 }
 
