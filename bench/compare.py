@@ -23,8 +23,11 @@ Tools and how each trusts the test CA (certificate checks stay on for all of the
   sendxmpp      -t (STARTTLS) --tls-ca-path DIR (the CA in a private hashed directory)
   slixmpp       bench/slixsend.py: ca_certs=CA, host name pinned to the JID's domain
 
-usage: sudo bench/compare.py [BUILD_DIR] [--runs N] [--bulk N] [--listen N] [--no-netns]
-                             [--out FILE]        (defaults: build, 20, 10000, 10000)
+usage: sudo bench/compare.py [BUILD_DIR] [--runs N] [--rtt-runs N] [--bulk N] [--listen N]
+                             [--link auto|netns|loopback|none] [--tools A,B] [--out FILE]
+       (defaults: build, 20, 5, 10000, 10000, auto; --help lists the tools)
+Without root (or without namespaces) the 50 ms part falls back to bench/tcpdelay.py, a delaying
+TCP relay on loopback, and RESULTS.md says so.
 """
 import argparse
 import ctypes
@@ -44,7 +47,9 @@ ap.add_argument("--runs", type=int, default=20, help="one-message runs per tool 
 ap.add_argument("--rtt-runs", type=int, default=5, help="one-message runs per tool over 50 ms")
 ap.add_argument("--bulk", type=int, default=10000, help="messages in the bulk runs")
 ap.add_argument("--listen", type=int, default=10000, help="messages in the xmpp-listen flood")
-ap.add_argument("--no-netns", action="store_true", help="skip the 50 ms link")
+ap.add_argument("--link", choices=("auto", "netns", "loopback", "none"), default="auto",
+                help="the 50 ms link: namespaces + TAP relay (needs root), the loopback TCP relay, "
+                     "or none; auto: namespaces, else loopback")
 ap.add_argument("--tools", default="xmpp-send,xmpp-send --direct-tls,go-sendxmpp,go-sendxmpp -t,sendxmpp,slixmpp",
                 help="comma-separated, of: %(default)s")
 ap.add_argument("--out", default=None, help="default bench/RESULTS.md")
@@ -83,8 +88,9 @@ def loadavg():
 class Target:
     """Where the clients connect: the server's address and port as seen from the clients."""
 
-    def __init__(self, srv, host):
-        self.srv, self.host, self.port = srv, host, srv.port
+    def __init__(self, srv, host, port=None, tls_port=None):
+        self.srv, self.host = srv, host
+        self.port, self.tls_port = port or srv.port, tls_port or srv.tls_port
 
 
 class Tool:
@@ -132,11 +138,11 @@ class XmppSendDirect(XmppSend):
     bulk_mode = None
 
     def port(self, tgt):
-        return tgt.srv.tls_port
+        return tgt.tls_port
 
     def _argv(self, tgt, args):
         return [xh.send_path(), "--jid", "alice@localhost", "--host", tgt.host, "--port",
-                str(tgt.srv.tls_port), "--direct-tls", "--cafile", tgt.srv.ca] + args
+                str(tgt.tls_port), "--direct-tls", "--cafile", tgt.srv.ca] + args
 
     def bulk(self, tgt, home):
         return None
@@ -174,11 +180,11 @@ class GoSendxmppDirect(GoSendxmpp):
     bulk_mode = None
 
     def port(self, tgt):
-        return tgt.srv.tls_port
+        return tgt.tls_port
 
     def _base(self, tgt, home):
         argv, env = super()._base(tgt, home)
-        return argv[:-2] + ["-t", "-j", "%s:%d" % (tgt.host, tgt.srv.tls_port)], env
+        return argv[:-2] + ["-t", "-j", "%s:%d" % (tgt.host, tgt.tls_port)], env
 
     def bulk(self, tgt, home):
         return None
@@ -358,6 +364,9 @@ def bulk_run(tool, tgt, receiver, n, tag):
 class Link:
     """Two namespaces (server side, client side) joined by taprelay.py with DELAY_MS each way."""
 
+    kind = "netns"
+    device = "xbt1"
+
     def __init__(self):
         sfx = str(os.getpid())
         self.ns_s, self.ns_c = "xubench-s-" + sfx, "xubench-c-" + sfx
@@ -384,25 +393,45 @@ class Link:
         self.s_fd = os.open("/run/netns/" + self.ns_s, os.O_RDONLY)
         self.c_fd = os.open("/run/netns/" + self.ns_c, os.O_RDONLY)
 
-    def connect_ms(self, port, n=5):
-        """TCP connect times from the client side to SRV_IP:port (1 RTT each), ms."""
+    def server(self, run):
+        """A Prosody on the server side and the Target the clients use. This process enters
+        the server's namespace (Prosody, its readiness probe, the receiver live there) until
+        leave()."""
+        setns(self.s_fd)
+        srv = server(run, extra_ip=SRV_IP)
+        return srv, Target(srv, SRV_IP)
+
+    def leave(self):
+        setns(self.root_fd)
+
+    def describe(self):
+        return ("Two network namespaces joined by TAP devices and bench/taprelay.py, which holds every Ethernet "
+                "frame %d ms in each direction (the kernel has no netem); Prosody and the receiver in one "
+                "namespace (%s), the clients in the other (%s)." % (DELAY_MS, SRV_IP, CLI_IP))
+
+    def connect_ms(self, tgt, n=5):
+        """TCP connect times from the client side to the server (1 RTT each on a real link), ms."""
         code = ("import socket,time\nfor i in range(%d):\n t=time.monotonic()\n"
                 " s=socket.create_connection((%r,%d),timeout=5)\n print((time.monotonic()-t)*1000)\n"
-                " s.close()\n" % (n + 1, SRV_IP, port))
-        r = subprocess.run([xh.PY, "-c", code], capture_output=True, text=True, preexec_fn=lambda: setns(self.c_fd))
+                " s.close()\n" % (n + 1, tgt.host, tgt.port))
+        r = subprocess.run([xh.PY, "-c", code], capture_output=True, text=True, preexec_fn=self._pre)
         vals = [float(x) for x in r.stdout.split()]
         return vals[1:]  # the first includes ARP
+
+    def _pre(self):
+        if self.c_fd is not None:
+            setns(self.c_fd)
 
     def capture(self, port, pcap):
         """A function that runs fn() while tshark captures the c2s port on the client's device,
         then counts its round trips."""
         def cap(fn):
-            tp = subprocess.Popen(["tshark", "-q", "-i", "xbt1", "-f", "tcp port %d" % port, "-w", pcap],
+            tp = subprocess.Popen(["tshark", "-q", "-i", self.device, "-f", "tcp port %d" % port, "-w", pcap],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  preexec_fn=lambda: setns(self.c_fd), text=True)
+                                  preexec_fn=self._pre, text=True)
             t_end = time.monotonic() + 15
             buf = ""
-            while "Capturing on" not in buf and time.monotonic() < t_end:
+            while "Capturing on" not in buf and time.monotonic() < t_end and tp.poll() is None:
                 buf += tp.stderr.readline()
             time.sleep(0.3)
             s = fn()
@@ -412,7 +441,10 @@ class Link:
                 tp.wait(10)
             except subprocess.TimeoutExpired:
                 tp.kill()
-            s.update(count_turns(pcap, port))
+            if os.path.exists(pcap):
+                s.update(count_turns(pcap, port))
+            else:
+                s["capture_error"] = buf.strip()[-200:] or "tshark wrote nothing"
             return s
         return cap
 
@@ -425,6 +457,45 @@ class Link:
                 self.relay.kill()
         for ns in self.made:
             sh(["ip", "netns", "del", ns])
+
+
+class LoopLink(Link):
+    """The fallback without namespaces: bench/tcpdelay.py on loopback in front of each c2s port."""
+
+    kind = "loopback relay"
+    device = "lo"
+
+    def __init__(self, why):
+        self.c_fd = None
+        self.relays = []
+        self.why = why
+
+    def server(self, run):
+        srv = server(run)
+        ports = []
+        for target in (srv.port, srv.tls_port):
+            port = xh.free_port()
+            p = subprocess.Popen([xh.PY, os.path.join(bu.HERE, "tcpdelay.py"), str(port), str(target), str(DELAY_MS)],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            self.relays.append(p)
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError("tcpdelay.py did not start")
+            ports.append(port)
+        return srv, Target(srv, srv.host, ports[0], ports[1])
+
+    def leave(self):
+        pass
+
+    def describe(self):
+        return ("**Not a real link**: network namespaces could not be made (%s), so bench/tcpdelay.py on loopback "
+                "relays each connection with %d ms in each direction. The relay answers the client's TCP handshake "
+                "at once: the first round trip counted below takes no time, and wall times are about 50 ms "
+                "shorter than on a real link." % (self.why, DELAY_MS))
+
+    def close(self):
+        for p in self.relays:
+            p.terminate()
+            p.wait(5)
 
 
 def count_turns(pcap, port):
@@ -588,22 +659,29 @@ def main():
             summary("xmpp-listen", R["listen"])
         srv.stop()
         R["load_mid"] = loadavg()
-        if ARGS.no_netns:
-            R["rtt_missing"] = "skipped (--no-netns)"
+        why = None
+        if ARGS.link == "none":
+            R["rtt_missing"] = "skipped (--link none)"
+        elif ARGS.link == "loopback":
+            why = "--link loopback"
         elif os.geteuid() != 0:
-            R["rtt_missing"] = "needs root (ip netns, /dev/net/tun): run with sudo"
+            why = "not root"
         else:
             try:
                 link = Link()
             except (RuntimeError, OSError) as e:
-                R["rtt_missing"] = "cannot make the namespaces and TAP link: %s" % e
+                why = str(e)
+        if link is None and why is not None:
+            if ARGS.link == "netns":
+                R["rtt_missing"] = "cannot make the namespaces and the TAP link: %s" % why
+            else:
+                link = LoopLink(why)
         if link is not None:
-            setns(link.s_fd)  # Prosody, its probe and the receiver live on the server side
             try:
-                srv2 = server(run, extra_ip=SRV_IP)
-                tgt2 = Target(srv2, SRV_IP)
+                srv2, tgt2 = link.server(run)
                 rcv2 = srv2.receiver("bob")
-                R["link_connect_ms"] = link.connect_ms(srv2.port)
+                R["link"] = link.describe()
+                R["link_connect_ms"] = link.connect_ms(tgt2)
                 for t in tools:
                     print("# one message, 50 ms RTT: %s" % t.name, flush=True)
                     cap = link.capture(t.port(tgt2), os.path.join(WORK, "%s.pcap" % t.name.replace(" ", "")))
@@ -613,7 +691,7 @@ def main():
                 rcv2.stop()
                 srv2.stop()
             finally:
-                setns(link.root_fd)
+                link.leave()
         R["load_end"] = loadavg()
         R["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         write_md(R, tools)
@@ -713,10 +791,8 @@ def write_md(R, tools):
         a("Not measured: %s." % R["rtt_missing"])
     else:
         c = R.get("link_connect_ms") or []
-        a("Two network namespaces joined by TAP devices and bench/taprelay.py, which holds every Ethernet "
-          "frame %d ms in each direction (the kernel has no netem); Prosody and the receiver in one "
-          "namespace (%s), the clients in the other (%s). TCP connect time measured across the link: %s "
-          "(median of %d)." % (DELAY_MS, SRV_IP, CLI_IP, ms(statistics.median(c)) if c else "?", len(c)))
+        a("%s TCP connect time measured across the link: %s (median of %d)." % (
+            R["link"], ms(statistics.median(c)) if c else "?", len(c)))
         a("")
         a("Round trips are counted from a tshark capture of one more run per tool on the client's device: "
           "segments carrying payload or SYN, grouped into flights by direction; a round trip is a client "
