@@ -53,6 +53,7 @@ ap.add_argument("--link", choices=("auto", "netns", "loopback", "none"), default
 ap.add_argument("--tools", default="xmpp-send,xmpp-send --direct-tls,go-sendxmpp,go-sendxmpp -t,sendxmpp,slixmpp",
                 help="comma-separated, of: %(default)s")
 ap.add_argument("--out", default=None, help="default bench/RESULTS.md")
+ap.add_argument("--pcap-dir", default=None, help="keep each tool's capture of the 50 ms run there")
 ARGS = ap.parse_args()
 sys.argv = [sys.argv[0]] + ([ARGS.build] if ARGS.build else [])
 
@@ -368,6 +369,10 @@ class Link:
     device = "xbt1"
 
     def __init__(self):
+        for ns in sh(["ip", "netns", "list"]).stdout.split("\n"):
+            m = re.match(r"(xubench-[sc]-(\d+))\b", ns)
+            if m and not os.path.exists("/proc/" + m.group(2)):
+                sh(["ip", "netns", "del", m.group(1)])  # left by a run that was killed
         sfx = str(os.getpid())
         self.ns_s, self.ns_c = "xubench-s-" + sfx, "xubench-c-" + sfx
         self.relay = None
@@ -443,6 +448,9 @@ class Link:
                 tp.kill()
             if os.path.exists(pcap):
                 s.update(count_turns(pcap, port))
+                if ARGS.pcap_dir:
+                    os.makedirs(ARGS.pcap_dir, exist_ok=True)
+                    shutil.copy(pcap, ARGS.pcap_dir)
             else:
                 s["capture_error"] = buf.strip()[-200:] or "tshark wrote nothing"
             return s
@@ -620,6 +628,7 @@ def summary(what, r):
 
 def main():
     global WORK
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (namespaces, servers) first
     tools = [TOOLS[n] for n in ARGS.tools.split(",")]
     run = xh.Run("bench-compare")
     WORK = run.mkdtemp("work")
@@ -736,7 +745,8 @@ def write_md(R, tools):
     a("")
     a("## One message from a fresh process, loopback")
     a("")
-    a("Wall: fork to exit as seen by the benchmark (median, min to p90 over the runs, after 2 warm-up runs). "
+    a("Wall: fork to exit as seen by the benchmark, GNU time's own exec included (about 1 ms, the same in "
+      "every row; median, min to p90 over the runs, after 2 warm-up runs). "
       "CPU: user+sys of the process tree (median). RSS: peak resident set of the largest process (GNU "
       "time `%M`, max). The floor program (bench/floor.c) only loads xmpp-send's libraries (libxml2, "
       "GnuTLS, libidn2, popt), initialises them and loads the system trust store (first row) or, as "
@@ -797,19 +807,24 @@ def write_md(R, tools):
         a("Round trips are counted from a tshark capture of one more run per tool on the client's device: "
           "segments carrying payload or SYN, grouped into flights by direction; a round trip is a client "
           "flight answered by a server flight (the turns from client to server). Pure ACKs and FINs are "
-          "left out (nobody waits for them). Wire time: first to last counted segment of that run.")
+          "left out (nobody waits for them). Wire time: first to last counted segment of that run; wire time "
+          "over the link's round trip (%d ms) shows what the waiting cost: more than the round trips counted "
+          "means stalls inside a flight, such as Prosody's second write of a reply held by Nagle's algorithm "
+          "until the client's ACK of the first comes back (one more round trip that this count does not "
+          "see)." % (2 * DELAY_MS))
         a("")
-        a("| tool | wall median | wall min – p90 | client CPU | round trips | wire time | flights (c/s) | "
-          "exit codes | delivered |")
-        a("|---|---|---|---|---|---|---|---|---|")
+        a("| tool | wall median | wall min – p90 | client CPU | round trips | wire time | wire time / RTT | "
+          "flights (c/s) | exit codes | delivered |")
+        a("|---|---|---|---|---|---|---|---|---|---|")
         for t in tools:
             r = R["rtt"].get(t.name)
             if not r:
                 continue
             cp = r.get("capture", {})
-            a("| %s | %s | %s – %s | %.1f ms | %s | %s | `%s` | %s | %d of %d |" % (
+            a("| %s | %s | %s – %s | %.1f ms | %s | %s | %s | `%s` | %s | %d of %d |" % (
                 t.name, ms(r["wall"]["median"]), ms(r["wall"]["min"]), ms(r["wall"]["p90"]), r["cpu"],
                 cp.get("turns", "?"), ms(cp["wire_ms"]) if cp.get("wire_ms") is not None else "?",
+                "%.1f" % (cp["wire_ms"] / (2 * DELAY_MS)) if cp.get("wire_ms") is not None else "?",
                 cp.get("flights", ""), ",".join(r["rcs"] + ([str(cp.get("rc"))] if cp else [])),
                 r["delivered"] + cp.get("delivered", 0), r["runs"] + (1 if cp else 0)))
         a("")
