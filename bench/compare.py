@@ -125,9 +125,11 @@ class XmppSend(Tool):
     def version(self):
         return sh([xh.send_path(), "--version"]).stdout.strip().split()[-1]
 
+    tls = []  # extra options for the transport
+
     def _argv(self, tgt, args):
-        return [xh.send_path(), "--jid", "alice@localhost", "--host", tgt.host, "--port", str(tgt.port),
-                "--cafile", tgt.srv.ca] + args
+        return [xh.send_path(), "--jid", "alice@localhost", "--host", tgt.host, "--port",
+                str(self.port(tgt))] + self.tls + ["--cafile", tgt.srv.ca] + args
 
     def one(self, tgt, body, home):
         return self._argv(tgt, ["-m", body, "bob@localhost"]), tgt.srv.env(), None
@@ -140,12 +142,10 @@ class XmppSendDirect(XmppSend):
     name = "xmpp-send --direct-tls"
     bulk_mode = None
 
+    tls = ["--direct-tls"]
+
     def port(self, tgt):
         return tgt.tls_port
-
-    def _argv(self, tgt, args):
-        return [xh.send_path(), "--jid", "alice@localhost", "--host", tgt.host, "--port",
-                str(tgt.tls_port), "--direct-tls", "--cafile", tgt.srv.ca] + args
 
     def bulk(self, tgt, home):
         return None
