@@ -593,26 +593,6 @@ class LinkProsody(xh.Prosody):
         with open(self.cfg, "w") as f:
             f.write(cfg)
 
-    def _start_once(self, deadline):
-        """Launch and wait for the c2s port to answer (the harness's own check expects the
-        log line of a single address)."""
-        out = open(self.out, "ab")
-        try:
-            self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"], stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True)
-        finally:
-            out.close()
-        t_end = time.monotonic() + deadline
-        why = "no answer"
-        while time.monotonic() < t_end:
-            if self.proc.poll() is not None:
-                return "exited with %s during start-up" % self.proc.returncode
-            why = self._probe()
-            if why is None:
-                return None
-            time.sleep(0.05)
-        return "not ready after %.0fs (%s)" % (deadline, why)
-
 
 def server(run, extra_ip=None):
     return (LinkProsody if extra_ip else xh.Prosody)(run, users=("alice", "bob"))

@@ -436,10 +436,10 @@ struct listen_run {
 	unsigned connect_ms;
 	struct cmd_state state; /* --state */
 	char *queryid;          /* the archive query running, NULL: none */
-	bool catching_up;       /* live messages wait in `deerred` until the archive is read */
+	bool catching_up;       /* live messages wait in `deferred` until the archive is read */
 	bool catchup_pending;   /* a catch-up was cut short: run it again on the next session */
-	struct xu_stanza **deerred;
-	size_t ndeerred;
+	struct xu_stanza **deferred;
+	size_t ndeferred;
 	size_t narchived; /* results of the catch-up running */
 };
 
@@ -704,9 +704,9 @@ static int listen_drain_query(struct listen_run *lr, struct xu_conn *conn)
 			rc = lr->catching_up ? listen_archived(lr, conn, item, aid) : 0;
 			xu_stanza_free(item);
 		} else if (lr->catching_up && strcmp(xu_stanza_name(st), "message") == 0) {
-			lr->deerred =
-			    cmd_xrealloc(lr->deerred, (lr->ndeerred + 1) * sizeof(*lr->deerred));
-			lr->deerred[lr->ndeerred++] = st;
+			lr->deferred =
+			    cmd_xrealloc(lr->deferred, (lr->ndeferred + 1) * sizeof(*lr->deferred));
+			lr->deferred[lr->ndeferred++] = st;
 			st = NULL;
 		} else {
 			rc = listen_handle(lr, conn, st);
@@ -729,17 +729,17 @@ static int listen_undefer(struct listen_run *lr, struct xu_conn *conn, bool comp
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < lr->ndeerred; i++) {
-		struct xu_stanza *st = lr->deerred[i];
+	for (i = 0; i < lr->ndeferred; i++) {
+		struct xu_stanza *st = lr->deferred[i];
 
 		if (!rc &&
 		    (!complete || lr->narchived == 0 || !xu_stanza_id_by(st, xu_conn_jid(conn))))
 			rc = listen_handle(lr, conn, st);
 		xu_stanza_free(st);
 	}
-	free(lr->deerred);
-	lr->deerred = NULL;
-	lr->ndeerred = 0;
+	free(lr->deferred);
+	lr->deferred = NULL;
+	lr->ndeferred = 0;
 	return rc;
 }
 
@@ -818,7 +818,7 @@ static int listen_baseline(struct listen_run *lr, struct xu_conn *conn, enum xu_
 /* XEP-0313 catch-up from the checkpoint, page by page (XEP-0059 RSM). The first page goes out
  * before our presence, so the server leaves offline storage alone (the archive has it all);
  * then presence, then pages until the archive says complete: that covers what arrived in
- * between. Live messages meanwhile wait in `deerred`. Returns as listen_emit. */
+ * between. Live messages meanwhile wait in `deferred`. Returns as listen_emit. */
 static int listen_catchup(struct listen_run *lr, struct xu_conn *conn, enum xu_err *cerr)
 {
 	struct xu_mam_page page;
@@ -885,9 +885,9 @@ static int listen_catchup(struct listen_run *lr, struct xu_conn *conn, enum xu_e
 	if (rc || *cerr) {
 		/* Cut short: live messages it held are in the archive and come again with the next
 		 * catch-up (lr->catchup_pending). */
-		for (size_t i = 0; i < lr->ndeerred; i++)
-			xu_stanza_free(lr->deerred[i]);
-		lr->ndeerred = 0;
+		for (size_t i = 0; i < lr->ndeferred; i++)
+			xu_stanza_free(lr->deferred[i]);
+		lr->ndeferred = 0;
 		return rc;
 	}
 	if (complete)

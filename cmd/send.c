@@ -345,32 +345,19 @@ static int send_recover(struct send_link *sl, enum xu_err err)
 }
 
 /* Hand one stanza (ownership passes) to the connection, reconnecting when it is lost; tag
- * names it in a report. Once the connection counted it, it keeps a copy to send again. */
+ * names it in a report. Once the connection counted it, it keeps a copy to send again. Every
+ * loss is recovered from where it shows, so the connection takes each stanza it is handed; one
+ * it did not take (never sent) must not pass for recovered. */
 static int send_one(struct send_link *sl, struct xu_stanza *st, unsigned long tag)
 {
-	for (;;) {
-		struct xu_stanza *copy = xu_stanza_copy(st);
-		uint64_t before = xu_conn_unconfirmed(sl->conn);
-		enum xu_err err;
-		int rc;
+	uint64_t before = xu_conn_unconfirmed(sl->conn);
+	enum xu_err err = xu_conn_send(sl->conn, st);
 
-		if (!copy) {
-			xu_stanza_free(st);
-			return cmd_fail(XU_ERR_NOMEM, "out of memory");
-		}
-		err = xu_conn_send(sl->conn, st);
-		if (xu_conn_unconfirmed(sl->conn) > before) {
-			xu_stanza_free(copy);
-			send_tag(sl, tag);
-			return err ? send_recover(sl, err) : 0;
-		}
-		st = copy;
-		rc = send_recover(sl, err ? err : XU_ERR_TEMP);
-		if (rc) {
-			xu_stanza_free(st);
-			return rc;
-		}
-	}
+	if (xu_conn_unconfirmed(sl->conn) > before)
+		send_tag(sl, tag);
+	else if (!err || err == XU_ERR_TEMP)
+		err = XU_ERR_INTERNAL;
+	return err ? send_recover(sl, err) : 0;
 }
 
 /* Wait until the server confirmed everything sent, reconnecting (and so sending again) when

@@ -919,8 +919,9 @@ class Prosody(_Server):
         t_end = time.monotonic() + deadline
         why = "no answer"
         bound = False
-        want = ["Activated service 'c2s' on [127.0.0.1]:%d" % self.port,
-                "Activated service 'c2s_direct_tls' on [127.0.0.1]:%d" % self.tls_port]
+        # One line per service, its addresses in any order (a subclass may add interfaces).
+        want = [re.compile(r"Activated service '%s' on .*\[127\.0\.0\.1\]:%d\b" % (svc, port))
+                for svc, port in (("c2s", self.port), ("c2s_direct_tls", self.tls_port))]
         while time.monotonic() < t_end:
             if self.proc.poll() is not None:
                 return "exited with %s during start-up" % self.proc.returncode
@@ -933,7 +934,7 @@ class Prosody(_Server):
                     log = ""
                 if "Failed to open server port" in log or "Error binding" in log:
                     return "port taken: " + [line for line in log.splitlines() if "port" in line][-1][-200:]
-                bound = all(w in log for w in want)
+                bound = all(w.search(log) for w in want)
                 why = "ports not active yet"
             if bound:
                 why = self._probe()
