@@ -47,6 +47,9 @@ static void tls_set_lost(char *errbuf, size_t errlen, const char *what, int ret,
 		snprintf(errbuf, errlen, "%s: %s", what, strerror(saved));
 	else if (ret == GNUTLS_E_UNEXPECTED_PACKET_LENGTH)
 		snprintf(errbuf, errlen, "%s: closed in the middle of a TLS record", what);
+	else if (ret == GNUTLS_E_PREMATURE_TERMINATION)
+		snprintf(errbuf, errlen, "%s: the server closed the connection without ending TLS",
+		         what);
 	else
 		tls_set_err(errbuf, errlen, what, ret);
 }
