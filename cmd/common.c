@@ -48,6 +48,8 @@ struct poptOption cmd_common_table[] = {
      "SECONDS"},
     {"mechanism", 0, POPT_ARG_STRING, &cmd_opts.mechanism, CMD_STR, "force a SASL mechanism",
      "MECH"},
+    {"no-cache", 0, POPT_ARG_NONE, &cmd_opts.no_cache, 0,
+     "neither read nor write the per-account cache", NULL},
     {"verbose", 'v', POPT_ARG_NONE, &cmd_opts.verbose, 0, "print connection steps", NULL},
     {"debug", 0, POPT_ARG_NONE, &cmd_opts.debug, 0, "print the XML trace (secrets redacted)", NULL},
     {"config", 'c', POPT_ARG_STRING, &cmd_opts.config, CMD_STR,
@@ -413,6 +415,22 @@ static void cmd_log(void *ctx, enum xu_log_level level, const char *msg)
 		fprintf(stderr, "%s: %s\n", cmd_prog, msg);
 }
 
+/* $XDG_CACHE_HOME/xmpp-utils, else ~/.cache/xmpp-utils (XDG Base Directory: a relative
+ * $XDG_CACHE_HOME is ignored). NULL with --no-cache or without a home. */
+static char *cmd_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	const char *base = xdg && xdg[0] == '/' ? xdg : home && home[0] == '/' ? home : NULL;
+	const char *sub = base == xdg ? "/xmpp-utils" : "/.cache/xmpp-utils";
+	char *dir;
+
+	if (cmd_opts.no_cache || !base)
+		return NULL;
+	dir = cmd_xmalloc(strlen(base) + strlen(sub) + 1);
+	strcpy(dir, base);
+	return strcat(dir, sub);
+}
+
 int cmd_conn_setup(struct cmd_conn *cc)
 {
 	const struct xu_account *acct = NULL;
@@ -460,6 +478,8 @@ int cmd_conn_setup(struct cmd_conn *cc)
 	cc->opts.timeout_ms = (unsigned)cmd_opts.timeout * 1000u;
 	if (acct && acct->timeout > 0 && cmd_opts.timeout == 30)
 		cc->opts.timeout_ms = (unsigned)acct->timeout * 1000u;
+	cc->cache_dir = cmd_cache_dir();
+	cc->opts.cache_dir = cc->cache_dir;
 	cc->opts.log = cmd_log;
 	cc->opts.log_level = cmd_opts.debug     ? XU_LOG_DEBUG
 	                     : cmd_opts.verbose ? XU_LOG_INFO
@@ -479,6 +499,7 @@ void cmd_conn_free(struct cmd_conn *cc)
 		free(cc->password);
 	}
 	xu_config_free(cc->cfg);
+	free(cc->cache_dir);
 	memset(cc, 0, sizeof(*cc));
 }
 

@@ -24,6 +24,7 @@ struct cmd_common {
 	char *resource;
 	int timeout;
 	char *mechanism;
+	int no_cache;
 	int verbose;
 	int debug;
 	char *config;
@@ -40,7 +41,8 @@ extern const char *cmd_prog;
 /* Everything a command needs to connect, resolved from options, environment and config. */
 struct cmd_conn {
 	struct xu_conn_opts opts;
-	char *password; /* wiped and freed by cmd_conn_free */
+	char *password;  /* wiped and freed by cmd_conn_free */
+	char *cache_dir; /* $XDG_CACHE_HOME/xmpp-utils, NULL with --no-cache */
 	struct xu_config *cfg;
 };
 

@@ -584,6 +584,9 @@ static int send_run(poptContext pc)
 	/* A lost connection is reopened: resumed, or what was not confirmed sent again. */
 	cc.opts.resumable = !send_groupchat();
 	cc.opts.resend_unacked = !send_groupchat();
+	/* One batch of messages: binding, stream management, the messages and the request for
+	 * confirmation go in one flight after authentication. */
+	cc.opts.pipeline = !send_opts.lines && !send_groupchat();
 	if (!rc)
 		rc = cmd_connect(&cc, &conn);
 	if (rc)

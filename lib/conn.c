@@ -76,6 +76,11 @@ struct xu_conn {
 	bool has_pin;
 	bool insecure;
 	bool allow_plaintext;
+	bool pipeline; /* xu_conn_opts.pipeline, off once resuming or resending */
+	char *cache_dir;
+	char *cache_account; /* the cache key: JID and where it connects */
+	struct xu_cache cache;
+	bool cache_dirty;
 	char *resource;
 	char *mechanism;
 	unsigned timeout_ms;
@@ -93,6 +98,7 @@ struct xu_conn {
 	bool eof;
 
 	enum conn_state state;
+	bool bye_sent; /* our </stream:stream> is out */
 	int64_t deadline;
 	enum xu_err err;
 	char errmsg[512];
@@ -100,6 +106,9 @@ struct xu_conn {
 	/* negotiation */
 	struct xu_sasl *sasl;
 	bool authenticated;
+	bool starttls_sent; /* with our first header, before the features */
+	bool early;         /* pipeline: bind sent behind the restart, stanzas may follow */
+	bool sm_stale;      /* early <enable/> from the cache, but the server dropped XEP-0198 */
 	bool proceed_seen;
 	char *bind_id;
 	char *session_id;
@@ -531,30 +540,52 @@ static enum xu_err conn_new_iq(struct xu_conn *c, const char *type, const char *
 	return XU_OK;
 }
 
-/* After authentication: XEP-0478 limits, then bind, session and SM enable in one flight:
- * the server handles them in order (RFC 6120 §10.1), so nothing is gained by waiting. */
-static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features)
+static enum xu_err conn_maybe_ready(struct xu_conn *c);
+
+/* XEP-0478: what the server accepts from us, from the features after authentication. */
+static void conn_limits(struct xu_conn *c, const struct xu_stanza *features)
 {
-	struct xu_stanza *iq = NULL, *bind, *limits, *sess;
+	const struct xu_stanza *limits = xu_stanza_child(features, "limits", XU_NS_LIMITS);
+	const char *mb = limits ? xu_stanza_child_text(limits, "max-bytes", NULL) : NULL;
+	unsigned long v = mb ? strtoul(mb, NULL, 10) : 0;
+
+	if (v < 1024)
+		return;
+	c->max_out = v;
+	/* What the server accepts bounds what it will send us too, in practice; never below our
+	 * default, never beyond a sane cap. */
+	if (v > 256 * 1024)
+		xu_xml_set_max_stanza(c->xml, v < CONN_MAX_STANZA_CAP ? v : CONN_MAX_STANZA_CAP);
+}
+
+static void conn_save_cache(struct xu_conn *c)
+{
+	char why[300];
+
+	if (!c->cache_dirty)
+		return;
+	if (xu_cache_store(c->cache_dir, c->cache_account, &c->cache, why, sizeof(why)))
+		conn_log(c, XU_LOG_INFO, "not cached: %s", why);
+	c->cache_dirty = false;
+}
+
+/* The cache follows what the server offers now. */
+static void conn_note_sm(struct xu_conn *c, const struct xu_stanza *features)
+{
+	int sm = xu_stanza_child(features, "sm", XU_NS_SM) != NULL;
+
+	if (c->cache.sm != sm) {
+		c->cache.sm = sm;
+		c->cache_dirty = true;
+	}
+}
+
+static enum xu_err conn_send_bind(struct xu_conn *c)
+{
+	struct xu_stanza *iq = NULL, *bind;
 	const char *res = c->resource ? c->resource : xu_jid_resource(c->jid);
 	enum xu_err err;
 
-	limits = xu_stanza_child(features, "limits", XU_NS_LIMITS);
-	if (limits) {
-		const char *mb = xu_stanza_child_text(limits, "max-bytes", NULL);
-		unsigned long v = mb ? strtoul(mb, NULL, 10) : 0;
-
-		if (v >= 1024) {
-			c->max_out = v;
-			/* What the server accepts bounds what it will send us too, in practice;
-			 * never below our default, never beyond a sane cap. */
-			if (v > 256 * 1024)
-				xu_xml_set_max_stanza(
-				    c->xml, v < CONN_MAX_STANZA_CAP ? v : CONN_MAX_STANZA_CAP);
-		}
-	}
-	if (!xu_stanza_child(features, "bind", XU_NS_BIND))
-		return conn_fail(c, XU_ERR_PROTO, "server offers no resource binding");
 	err = conn_new_iq(c, "set", "bind", XU_NS_BIND, &iq, &c->bind_id);
 	if (err)
 		return conn_fail(c, err, "out of memory");
@@ -569,19 +600,50 @@ static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features
 	}
 	err = conn_write(c, iq);
 	xu_stanza_free(iq);
+	return err;
+}
+
+/* RFC 3921 sessions: only when the server marks them required (RFC 6121 Appendix E). */
+static enum xu_err conn_session(struct xu_conn *c, const struct xu_stanza *features)
+{
+	const struct xu_stanza *sess = xu_stanza_child(features, "session", XU_NS_SESSION);
+	struct xu_stanza *iq = NULL;
+	enum xu_err err;
+
+	if (!sess || xu_stanza_child(sess, "optional", NULL))
+		return XU_OK;
+	err = conn_new_iq(c, "set", "session", XU_NS_SESSION, &iq, &c->session_id);
+	if (err)
+		return conn_fail(c, err, "out of memory");
+	err = conn_write(c, iq);
+	xu_stanza_free(iq);
+	return err;
+}
+
+/* What every set of features after authentication tells: limits, stream management (for the
+ * cache), and binding, which must be there (RFC 6120 §7). */
+static enum xu_err conn_post_auth(struct xu_conn *c, const struct xu_stanza *features)
+{
+	conn_limits(c, features);
+	conn_note_sm(c, features);
+	if (!xu_stanza_child(features, "bind", XU_NS_BIND))
+		return conn_fail(c, XU_ERR_PROTO, "server offers no resource binding");
+	return XU_OK;
+}
+
+/* After authentication: XEP-0478 limits, then bind, session and SM enable in one flight:
+ * the server handles them in order (RFC 6120 §10.1), so nothing is gained by waiting. */
+static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features)
+{
+	enum xu_err err = conn_post_auth(c, features);
+
 	if (err)
 		return err;
-	/* RFC 3921 sessions: only when the server marks them required (RFC 6121 Appendix E). */
-	sess = xu_stanza_child(features, "session", XU_NS_SESSION);
-	if (sess && !xu_stanza_child(sess, "optional", NULL)) {
-		err = conn_new_iq(c, "set", "session", XU_NS_SESSION, &iq, &c->session_id);
-		if (err)
-			return conn_fail(c, err, "out of memory");
-		err = conn_write(c, iq);
-		xu_stanza_free(iq);
-		if (err)
-			return err;
-	}
+	err = conn_send_bind(c);
+	if (!err)
+		err = conn_session(c, features);
+	if (err)
+		return err;
 	if (xu_stanza_child(features, "sm", XU_NS_SM)) {
 		struct xu_stanza *en = xu_stanza_new("enable", XU_NS_SM);
 
@@ -599,7 +661,69 @@ static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features
 	         c->session_id ? ", starting a session" : "",
 	         c->sm_requested ? ", enabling stream management" : "");
 	c->state = CONN_BIND;
+	/* Pipelined, but the cache could not tell what the server offers: the features said it;
+	 * stanzas may follow at once. */
+	c->early = c->pipeline && !c->resume_id && !c->resend_due;
 	return XU_OK;
+}
+
+static enum xu_err conn_request_confirmation(struct xu_conn *c);
+
+/* Our <enable/> will not be granted (<failed/>, or pipelined to a server that no longer offers
+ * stream management, which may just ignore it): pings confirm, including what an <r/> sent
+ * meanwhile asked for. */
+static enum xu_err conn_sm_refused(struct xu_conn *c, const char *why)
+{
+	c->sm_requested = false;
+	conn_log(c, XU_LOG_INFO, "no stream management (%s): confirming with pings", why);
+	if (!c->r_sent)
+		return XU_OK;
+	c->r_sent = false;
+	return conn_request_confirmation(c);
+}
+
+/* Pipelined: binding cannot depend on the features to come (every server offers it after
+ * authentication, RFC 6120 §7), so it goes out behind the restart header, with stream
+ * management when the server offered it last time (the cache; without one, the features
+ * decide, as on the first contact). */
+static enum xu_err conn_bind_early(struct xu_conn *c)
+{
+	enum xu_err err = conn_send_bind(c);
+
+	if (!err && c->cache.sm == 1) {
+		err =
+		    conn_write_raw(c, c->resumable ? "<enable xmlns='" XU_NS_SM "' resume='true'/>"
+		                                   : "<enable xmlns='" XU_NS_SM "'/>");
+		c->sm_requested = !err;
+	}
+	c->early = !err;
+	if (!err)
+		conn_log(c, XU_LOG_INFO, "binding a resource%s (pipelined)",
+		         c->sm_requested ? ", enabling stream management" : "");
+	return err;
+}
+
+/* Pipelined (xu_conn_opts.pipeline): the bind request (and <enable/>, by the cache) went out
+ * behind the restart header, before these features; check them now. A session the server
+ * requires goes out late (what was sent before it may bounce, and says so). */
+static enum xu_err conn_bind_checked(struct xu_conn *c, const struct xu_stanza *features)
+{
+	enum xu_err err = conn_post_auth(c, features);
+
+	if (err)
+		return err;
+	if (c->sm_requested && c->cache.sm != 1) {
+		c->sm_stale = true;
+		conn_save_cache(c);
+		err = conn_sm_refused(c, "the server no longer offers it");
+		if (err)
+			return err;
+	}
+	err = conn_session(c, features);
+	if (err)
+		return err;
+	c->state = CONN_BIND;
+	return conn_maybe_ready(c);
 }
 
 static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *features)
@@ -742,13 +866,10 @@ static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 {
 	if (!c->tls_active) {
 		if (xu_stanza_child(f, "starttls", XU_NS_TLS)) {
-			struct xu_stanza *st = xu_stanza_new("starttls", XU_NS_TLS);
-			enum xu_err err;
+			enum xu_err err = XU_OK;
 
-			if (!st)
-				return conn_fail(c, XU_ERR_NOMEM, "out of memory");
-			err = conn_write(c, st);
-			xu_stanza_free(st);
+			if (!c->starttls_sent)
+				err = conn_write_raw(c, "<starttls xmlns='" XU_NS_TLS "'/>");
 			c->state = CONN_STARTTLS;
 			conn_log(c, XU_LOG_INFO, "starting TLS (STARTTLS)");
 			return err;
@@ -769,6 +890,8 @@ static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
 	if (c->resume_id)
 		return conn_resume(c, f);
+	if (c->early)
+		return conn_bind_checked(c, f);
 	return conn_bind(c, f);
 }
 
@@ -796,7 +919,10 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 		err = xu_xml_restart(c->xml);
 		if (err)
 			return conn_fail(c, err, "out of memory");
-		return conn_send_header(c);
+		err = conn_send_header(c);
+		if (!err && c->pipeline && !c->resume_id && !c->resend_due && c->cache.sm >= 0)
+			err = conn_bind_early(c);
+		return err;
 	}
 	if (strcmp(name, "failure") == 0) {
 		xu_error_describe(st, XU_NS_SASL, why, sizeof(why));
@@ -851,6 +977,7 @@ static enum xu_err conn_maybe_ready(struct xu_conn *c)
 	if (c->state != CONN_BIND || !c->bound || c->bind_id || c->session_id || c->sm_requested)
 		return XU_OK;
 	c->state = CONN_READY;
+	conn_save_cache(c);
 	conn_log(c, XU_LOG_INFO, "ready (%s)",
 	         c->sm_enabled ? "stream management enabled"
 	                       : "no stream management: confirming with pings");
@@ -860,7 +987,7 @@ static enum xu_err conn_maybe_ready(struct xu_conn *c)
 	if (c->resend_due)
 		conn_log(c, XU_LOG_INFO, "sent %zu unconfirmed stanza(s) again on the new session",
 		         c->resend_due);
-	c->seq = c->resend_due;
+	c->seq += c->resend_due;
 	c->resent += c->resend_due;
 	c->resend_due = 0;
 	return XU_OK;
@@ -1108,6 +1235,14 @@ static enum xu_err conn_stream_error(struct xu_conn *c, const struct xu_stanza *
 			err =
 			    XU_ERR_REFUSED; /* another session took our resource: do not fight it */
 	}
+	/* A server that no longer has stream management may close the stream on the <enable/>
+	 * a stale cache made us pipeline: the cache is corrected, and a new connection (which
+	 * does not pipeline) succeeds. */
+	if (c->sm_stale && cond && strcmp(cond, "unsupported-stanza-type") == 0)
+		return conn_fail(c, XU_ERR_TEMP,
+		                 "server closed the stream with an error: %s (after a stream "
+		                 "management request the cache suggested; cache corrected)",
+		                 why);
 	/* see-other-host is reported, not followed: following it would let a hostile server
 	 * redirect us, and the certificate must match the original domain anyway. */
 	return conn_fail(c, err, "server closed the stream with an error: %s", why);
@@ -1180,8 +1315,8 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 					err = conn_fail(c, XU_ERR_NOMEM, "out of memory");
 			}
 		} else if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "failed") == 0) {
-			c->sm_requested = false;
-			conn_log(c, XU_LOG_INFO, "stream management refused; using pings");
+			if (c->sm_requested)
+				err = conn_sm_refused(c, "refused");
 		} else if (strcmp(name, "iq") == 0 && strcmp(ns, XU_NS_CLIENT) == 0) {
 			err = conn_bind_result(c, st);
 		}
@@ -1226,7 +1361,7 @@ static enum xu_err conn_on_close(void *ctx)
 
 	conn_log(c, XU_LOG_DEBUG, "RECV </stream:stream>");
 	c->server_closed = true;
-	if (c->state != CONN_CLOSING)
+	if (!c->bye_sent)
 		return conn_fail(c, XU_ERR_TEMP, "server closed the stream");
 	return XU_OK;
 }
@@ -1258,7 +1393,7 @@ static enum xu_err conn_read(struct xu_conn *c)
 			    xu_tls_read(c->tls, buf, sizeof(buf), &n, c->errmsg, sizeof(c->errmsg));
 			if (err) {
 				c->eof = true;
-				if (c->state == CONN_CLOSING)
+				if (c->bye_sent)
 					return XU_OK;
 				return conn_lost(c, err, c->errmsg);
 			}
@@ -1268,7 +1403,7 @@ static enum xu_err conn_read(struct xu_conn *c)
 				r = 0;
 			else if (r == 0) {
 				c->eof = true;
-				if (c->state == CONN_CLOSING)
+				if (c->bye_sent)
 					return XU_OK;
 				return conn_lost(c, XU_ERR_TEMP,
 				                 "the server closed the connection");
@@ -1317,7 +1452,7 @@ static enum xu_err conn_request_confirmation(struct xu_conn *c)
 	struct xu_stanza *ping;
 	enum xu_err err;
 
-	if (c->sm_enabled) {
+	if (c->sm_enabled || c->sm_requested) {
 		if (c->r_sent)
 			return XU_OK;
 		c->r_sent = true;
@@ -1528,9 +1663,10 @@ enum xu_err xu_conn_wait(struct xu_conn *c, xu_conn_until_fn *until, void *ctx, 
 	return conn_wait_until(c, &u);
 }
 
-static bool conn_is_ready(const struct xu_conn *c)
+/* Stanzas may go out: ready, or pipelined behind the bind request. */
+static bool conn_can_send(const struct xu_conn *c)
 {
-	return c->state == CONN_READY;
+	return (c->state == CONN_READY || c->early) && !c->bye_sent;
 }
 
 /* Confirmed up to what was sent when the flush began: answers we send meanwhile (pings,
@@ -1563,6 +1699,25 @@ static const struct xu_xml_handlers conn_handlers_proto = {
     conn_on_close,
 };
 
+/* The cache is per account and per place it connects to (two servers may share a JID). */
+static enum xu_err conn_load_cache(struct xu_conn *c)
+{
+	struct xu_buf b;
+
+	c->cache.sm = -1;
+	if (!c->cache_dir)
+		return XU_OK;
+	xu_buf_init(&b, 0);
+	if (xu_buf_addf(&b, "%s %s %u %s", xu_jid_bare(c->jid), c->host ? c->host : "-", c->port,
+	                c->want_direct_tls ? "tls" : "starttls") ||
+	    xu_buf_take(&b, &c->cache_account, NULL)) {
+		xu_buf_free(&b);
+		return XU_ERR_NOMEM;
+	}
+	xu_cache_load(c->cache_dir, c->cache_account, &c->cache);
+	return XU_OK;
+}
+
 enum xu_err xu_conn_open(struct xu_conn *c)
 {
 	struct xu_xml_handlers h = conn_handlers_proto;
@@ -1572,6 +1727,8 @@ enum xu_err xu_conn_open(struct xu_conn *c)
 		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
 	h.ctx = c;
 	err = xu_xml_new(&h, NULL, &c->xml);
+	if (!err)
+		err = conn_load_cache(c);
 	if (err)
 		return conn_fail(c, err, "out of memory");
 	err = xu_net_connect(xu_jid_domain_ascii(c->jid), c->host, c->port, c->want_direct_tls,
@@ -1588,12 +1745,18 @@ enum xu_err xu_conn_open(struct xu_conn *c)
 			err = conn_do_handshake(c);
 	} else {
 		err = conn_send_header(c);
+		/* Without --allow-plaintext the features cannot change what we send next: STARTTLS
+		 * goes with the header (a server without it fails either way). */
+		if (!err && !c->allow_plaintext) {
+			err = conn_write_raw(c, "<starttls xmlns='" XU_NS_TLS "'/>");
+			c->starttls_sent = true;
+		}
 		if (!err)
 			err = conn_pump(c);
 	}
 	if (err)
 		return err;
-	return conn_wait(c, conn_is_ready);
+	return conn_wait(c, conn_can_send);
 }
 
 enum xu_err xu_conn_send(struct xu_conn *c, struct xu_stanza *st)
@@ -1604,7 +1767,7 @@ enum xu_err xu_conn_send(struct xu_conn *c, struct xu_stanza *st)
 		xu_stanza_free(st);
 		return c->err;
 	}
-	if (c->state != CONN_READY) {
+	if (!conn_can_send(c)) {
 		xu_stanza_free(st);
 		return conn_fail(c, XU_ERR_TEMP, "not connected");
 	}
@@ -1621,7 +1784,7 @@ enum xu_err xu_conn_flush(struct xu_conn *c)
 
 	if (c->err)
 		return c->err;
-	if (c->state != CONN_READY)
+	if (!conn_can_send(c))
 		return conn_fail(c, XU_ERR_TEMP, "not connected");
 	c->flush_target = c->seq;
 	if (!conn_is_confirmed(c)) {
@@ -1687,6 +1850,23 @@ enum xu_err xu_conn_iq(struct xu_conn *c, struct xu_stanza *iq, struct xu_stanza
 	return XU_OK;
 }
 
+/* After our closing tag and the wait for the server's (RFC 6120 §4.4): end TLS. When
+ * everything was confirmed before we said goodbye, a slow or rude goodbye loses nothing, so it
+ * is logged, not reported. */
+static void conn_hang_up(struct xu_conn *c)
+{
+	if (c->tls_active && !c->err)
+		xu_tls_bye(c->tls);
+	if (c->err) {
+		conn_log(c, XU_LOG_INFO, "while closing: %s", c->errmsg);
+		if (c->confirmed >= c->seq) {
+			c->err = XU_OK;
+			c->errmsg[0] = '\0';
+		}
+	}
+	conn_log(c, XU_LOG_INFO, "disconnected");
+}
+
 enum xu_err xu_conn_close(struct xu_conn *c)
 {
 	bool was_ready = c->state == CONN_READY;
@@ -1694,6 +1874,7 @@ enum xu_err xu_conn_close(struct xu_conn *c)
 
 	if (c->fd >= 0 && was_ready) {
 		c->state = CONN_CLOSING;
+		c->bye_sent = true;
 		/* Tell the server exactly what we handled: what is still queued, it keeps and
 		 * redelivers. */
 		if (c->sm_enabled)
@@ -1705,18 +1886,7 @@ enum xu_err xu_conn_close(struct xu_conn *c)
 				c->deadline = limit;
 			conn_wait(c, conn_is_closed);
 		}
-		if (c->tls_active && !c->err)
-			xu_tls_bye(c->tls);
-		if (c->err) {
-			/* Everything was confirmed before we said goodbye: a slow or rude goodbye
-			 * loses nothing, so it is logged, not reported. */
-			conn_log(c, XU_LOG_INFO, "while closing: %s", c->errmsg);
-			if (c->confirmed >= c->seq) {
-				c->err = XU_OK;
-				c->errmsg[0] = '\0';
-			}
-		}
-		conn_log(c, XU_LOG_INFO, "disconnected");
+		conn_hang_up(c);
 	}
 	if (c->fd >= 0)
 		close(c->fd);
@@ -1780,6 +1950,8 @@ enum xu_err xu_conn_resume_from(struct xu_conn *c, struct xu_conn *old)
 
 	if (c->state != CONN_NEW)
 		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
+	/* A reconnection takes the careful path: what it resumes or resends goes first. */
+	c->pipeline = false;
 	if (!old)
 		return XU_OK;
 	/* The session of a granted resumption, or the one a failed attempt was to resume. */
@@ -1885,6 +2057,7 @@ enum xu_err xu_conn_new(const struct xu_conn_opts *o, struct xu_conn **out)
 	c->cafile = conn_strdup(o->cafile, &oom);
 	c->resource = conn_strdup(o->resource, &oom);
 	c->mechanism = conn_strdup(o->mechanism, &oom);
+	c->cache_dir = conn_strdup(o->cache_dir, &oom);
 	if (oom) {
 		err = conn_fail(c, XU_ERR_NOMEM, "out of memory");
 		goto out;
@@ -1901,6 +2074,7 @@ enum xu_err xu_conn_new(const struct xu_conn_opts *o, struct xu_conn **out)
 	c->answer_receipts = o->answer_receipts;
 	c->resumable = o->resumable;
 	c->resend = o->resend_unacked;
+	c->pipeline = o->pipeline;
 	c->last_rx = xu_now_ms();
 	xu_conn_set_timeout(c, o->timeout_ms);
 	*out = c;
@@ -1930,6 +2104,8 @@ void xu_conn_free(struct xu_conn *c)
 	free(c->cafile);
 	free(c->resource);
 	free(c->mechanism);
+	free(c->cache_dir);
+	free(c->cache_account);
 	free(c->bind_id);
 	free(c->session_id);
 	free(c->ping_id);

@@ -43,6 +43,23 @@ enum xu_err xu_buf_add_stanza_line(struct xu_buf *b, const struct xu_stanza *st)
 /* Wipe and free a NUL-terminated secret. */
 void xu_secret_free(char *s);
 
+/* ---------------------------------------------------------------- cache.c */
+
+/* What a server offered an account last time ($XDG_CACHE_HOME/xmpp-utils), as hints. */
+struct xu_cache {
+	bool known; /* loaded from a file written for this account */
+	int sm;     /* XEP-0198 after authentication: 1 offered, 0 not, -1 unknown */
+};
+
+/* `account` names the account and where it connects ("jid host port tls"). A missing, foreign,
+ * damaged or insecure file (not ours, writable by others) loads as all unknown. dir NULL:
+ * no cache. */
+void xu_cache_load(const char *dir, const char *account, struct xu_cache *out);
+/* Replace the file atomically (mode 0600, directory 0700, created as needed).
+ * Errors: XU_ERR_IO, XU_ERR_USAGE (name too long); message in errbuf. */
+enum xu_err xu_cache_store(const char *dir, const char *account, const struct xu_cache *c,
+                           char *errbuf, size_t errlen);
+
 /* ---------------------------------------------------------------- precis.c (RFC 8264/8265) */
 
 /* PRECIS UsernameCaseMapped (RFC 8265 §3.3) and OpaqueString (§4.2) of `in` (UTF-8, len bytes).

@@ -59,6 +59,7 @@ complete -c xmpp-presence -l allow-plaintext -d 'Accept a server without STARTTL
 complete -c xmpp-presence -s r -l resource -x -d 'Resource to bind'
 complete -c xmpp-presence -l timeout -x -d 'Deadline for each step (seconds)'
 complete -c xmpp-presence -l mechanism -x -a "$mechs" -d 'Force a SASL mechanism'
+complete -c xmpp-presence -l no-cache -d 'Neither read nor write the per-account cache'
 complete -c xmpp-presence -s v -l verbose -d 'Print connection steps'
 complete -c xmpp-presence -l debug -d 'Print the XML trace, secrets redacted'
 complete -c xmpp-presence -s c -l config -r -F -d 'Config file'
