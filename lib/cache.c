@@ -51,10 +51,73 @@ static bool cache_read(const char *path, char *buf, size_t len)
 	return true;
 }
 
+static const char *const cache_hashes[] = {"sha1", "sha256", "sha512"};
+static const size_t cache_hash_len[] = {20, 32, 64};
+
+/* Exactly `len` bytes of lowercase hex, then a space or the end. */
+static const char *cache_unhex(const char *p, unsigned char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned v;
+
+		if (sscanf(p + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", p[2 * i]) ||
+		    !strchr("0123456789abcdef", p[2 * i + 1]))
+			return NULL;
+		out[i] = (unsigned char)v;
+	}
+	p += 2 * len;
+	return *p == ' ' || *p == '\0' ? p : NULL;
+}
+
+/* "scram HASH ITERATIONS SALTLEN SALTHEX KEYHEX" */
+static bool cache_scram(struct xu_scram_salted *s, const char *val)
+{
+	char name[8];
+	unsigned iter, h;
+	size_t saltlen;
+	int n = 0;
+	const char *p;
+
+	if (sscanf(val, "%7s %u %zu %n", name, &iter, &saltlen, &n) != 3 || n == 0 || iter == 0 ||
+	    iter > XU_SCRAM_MAX_ITERATIONS || saltlen == 0 || saltlen > sizeof(s->salt))
+		return false;
+	for (h = 0; h < 3 && strcmp(name, cache_hashes[h]) != 0; h++)
+		;
+	if (h == 3)
+		return false;
+	p = cache_unhex(val + n, s->salt, saltlen);
+	if (!p || *p != ' ' || !(p = cache_unhex(p + 1, s->key, cache_hash_len[h])) || *p)
+		return false;
+	s->hash = (enum xu_scram_hash)h;
+	s->iterations = iter;
+	s->salt_len = saltlen;
+	return true;
+}
+
 static void cache_line(struct xu_cache *c, const char *key, const char *val)
 {
 	if (strcmp(key, "sm") == 0)
 		c->sm = strcmp(val, "yes") == 0 ? 1 : strcmp(val, "no") == 0 ? 0 : -1;
+	else if (strcmp(key, "scram") == 0)
+		c->has_scram = cache_scram(&c->scram, val);
+}
+
+enum xu_err xu_cache_mask(struct xu_scram_salted *s, const char *password)
+{
+	unsigned char mask[64], msg[32 + XU_SCRAM_MAX_SALT];
+	size_t i, n;
+
+	n = (size_t)snprintf((char *)msg, 32, "xmpp-utils %d %u ", (int)s->hash, s->iterations);
+	memcpy(msg + n, s->salt, s->salt_len);
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA512, password, strlen(password), msg, n + s->salt_len,
+	                     mask) < 0)
+		return XU_ERR_INTERNAL;
+	for (i = 0; i < sizeof(s->key); i++)
+		s->key[i] ^= mask[i];
+	gnutls_memset(mask, 0, sizeof(mask));
+	return XU_OK;
 }
 
 void xu_cache_load(const char *dir, const char *account, struct xu_cache *out)
@@ -111,11 +174,43 @@ static bool cache_mkdir(const char *dir)
 	return mkdir(dir, 0700) == 0 || errno == EEXIST;
 }
 
+/* The file's text; NULL when out of memory. */
+static char *cache_text(const char *account, const struct xu_cache *c, size_t *len)
+{
+	struct xu_buf b;
+	char *out = NULL;
+	size_t i;
+	bool scram = c->has_scram && (unsigned)c->scram.hash < 3;
+	enum xu_err err;
+
+	xu_buf_init(&b, CACHE_MAX_FILE - 1);
+	err = xu_buf_addf(&b, CACHE_MAGIC "\naccount %s\nsm %s\n", account,
+	                  c->sm == 1   ? "yes"
+	                  : c->sm == 0 ? "no"
+	                               : "unknown");
+	if (!err && scram)
+		err = xu_buf_addf(&b, "scram %s %u %zu ", cache_hashes[c->scram.hash],
+		                  c->scram.iterations, c->scram.salt_len);
+	for (i = 0; !err && scram && i < c->scram.salt_len; i++)
+		err = xu_buf_addf(&b, "%02x", c->scram.salt[i]);
+	if (!err && scram)
+		err = xu_buf_add(&b, " ", 1);
+	for (i = 0; !err && scram && i < cache_hash_len[c->scram.hash]; i++)
+		err = xu_buf_addf(&b, "%02x", c->scram.key[i]);
+	if (!err && scram)
+		err = xu_buf_add(&b, "\n", 1);
+	if (!err)
+		err = xu_buf_take(&b, &out, len);
+	xu_buf_wipe_free(&b);
+	return err ? NULL : out;
+}
+
 enum xu_err xu_cache_store(const char *dir, const char *account, const struct xu_cache *c,
                            char *errbuf, size_t errlen)
 {
-	char path[4096], tmp[4200], body[CACHE_MAX_FILE];
-	int fd, n;
+	char path[4096], tmp[4200], *body;
+	size_t n;
+	int fd;
 	bool ok;
 
 	if (!dir)
@@ -124,11 +219,8 @@ enum xu_err xu_cache_store(const char *dir, const char *account, const struct xu
 		snprintf(errbuf, errlen, "cache directory name too long");
 		return XU_ERR_USAGE;
 	}
-	n = snprintf(body, sizeof(body), CACHE_MAGIC "\naccount %s\nsm %s\n", account,
-	             c->sm == 1   ? "yes"
-	             : c->sm == 0 ? "no"
-	                          : "unknown");
-	if (n < 0 || (size_t)n >= sizeof(body)) {
+	body = cache_text(account, c, &n);
+	if (!body) {
 		snprintf(errbuf, errlen, "cache entry too long");
 		return XU_ERR_USAGE;
 	}
@@ -137,10 +229,12 @@ enum xu_err xu_cache_store(const char *dir, const char *account, const struct xu
 	fd = cache_mkdir(dir) ? mkstemp(tmp) : -1;
 	if (fd < 0) {
 		snprintf(errbuf, errlen, "cache %s: %s", dir, strerror(errno));
+		xu_secret_free(body);
 		return XU_ERR_IO;
 	}
-	ok = fchmod(fd, 0600) == 0 && write(fd, body, (size_t)n) == n;
+	ok = fchmod(fd, 0600) == 0 && write(fd, body, n) == (ssize_t)n;
 	ok = close(fd) == 0 && ok;
+	xu_secret_free(body);
 	if (!ok || rename(tmp, path) != 0) {
 		snprintf(errbuf, errlen, "cache %s: %s", path, strerror(errno));
 		unlink(tmp);

@@ -70,11 +70,12 @@ enum xu_err xu_tls_cb(struct xu_tls *t, const char *type, unsigned char **data, 
 struct xu_sasl;
 
 struct xu_sasl_params {
-	const char *authcid;        /* prepared localpart */
-	const char *password;       /* as given */
-	const char *force;          /* --mechanism or NULL */
-	bool tls;                   /* the stream is encrypted (PLAIN allowed) */
-	struct xu_tls *tls_session; /* for channel binding, or NULL */
+	const char *authcid;                 /* prepared localpart */
+	const char *password;                /* as given */
+	const char *force;                   /* --mechanism or NULL */
+	bool tls;                            /* the stream is encrypted (PLAIN allowed) */
+	struct xu_tls *tls_session;          /* for channel binding, or NULL */
+	const struct xu_scram_salted *known; /* SCRAM: a remembered salted password, or NULL */
 };
 
 /* Choose the strongest mechanism offered in <mechanisms/> (and XEP-0440 channel bindings in
@@ -95,6 +96,8 @@ enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, 
 const char *xu_sasl_pick_cb(bool is13, bool forced, const char *const *cbs, size_t ncb);
 /* The mechanism in use, e.g. "SCRAM-SHA-1-PLUS". */
 const char *xu_sasl_mechanism(const struct xu_sasl *s);
+/* SCRAM, after the client-final: the salted password used (see xu_scram_salted). */
+bool xu_sasl_salted(const struct xu_sasl *s, struct xu_scram_salted *out, bool *reused);
 void xu_sasl_free(struct xu_sasl *s);
 
 /* ---------------------------------------------------------------- service.c */

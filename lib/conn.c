@@ -729,6 +729,7 @@ static enum xu_err conn_bind_checked(struct xu_conn *c, const struct xu_stanza *
 static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *features)
 {
 	struct xu_sasl_params p;
+	struct xu_scram_salted known;
 	struct xu_stanza *auth = NULL;
 	enum xu_err err;
 
@@ -740,7 +741,12 @@ static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *
 	p.force = c->mechanism;
 	p.tls = c->tls_active;
 	p.tls_session = c->tls_active ? c->tls : NULL;
+	/* The salted password of the last login (the cache): no PBKDF2 while the salt holds. */
+	known = c->cache.scram;
+	if (c->cache.has_scram && xu_cache_mask(&known, c->password) == XU_OK)
+		p.known = &known;
 	err = xu_sasl_start(&p, features, &c->sasl, &auth, c->errmsg, sizeof(c->errmsg));
+	gnutls_memset(&known, 0, sizeof(known));
 	if (err)
 		return conn_fail(c, err, "%s", c->errmsg);
 	conn_log(c, XU_LOG_INFO, "authenticating as %s with %s", xu_jid_bare(c->jid),
@@ -895,6 +901,49 @@ static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 	return conn_bind(c, f);
 }
 
+/* A login that ran PBKDF2 leaves its salted password in the cache, masked. */
+static void conn_remember_salted(struct xu_conn *c)
+{
+	struct xu_scram_salted salted;
+	bool reused;
+
+	if (!xu_sasl_salted(c->sasl, &salted, &reused))
+		return;
+	if (reused) {
+		conn_log(c, XU_LOG_INFO, "SCRAM key from the cache (no PBKDF2)");
+		gnutls_memset(&salted, 0, sizeof(salted));
+		return;
+	}
+	if (xu_cache_mask(&salted, c->password) == XU_OK) {
+		c->cache.scram = salted;
+		c->cache.has_scram = true;
+		c->cache_dirty = true;
+	}
+	gnutls_memset(&salted, 0, sizeof(salted));
+}
+
+static bool conn_salted_reused(const struct xu_conn *c)
+{
+	struct xu_scram_salted salted;
+	bool reused = false;
+
+	if (c->sasl && xu_sasl_salted(c->sasl, &salted, &reused))
+		gnutls_memset(&salted, 0, sizeof(salted));
+	return reused;
+}
+
+/* Refused with the remembered salted password: a wrong password, or (rarely: servers salt each
+ * new password afresh) a password changed under the same salt. Retrying on this stream is no
+ * cure (Prosody 0.12 fails a second SCRAM-PLUS exchange), so the key is forgotten and the next
+ * run derives it again. */
+static void conn_forget_salted(struct xu_conn *c)
+{
+	c->cache.has_scram = false;
+	gnutls_memset(&c->cache.scram, 0, sizeof(c->cache.scram));
+	c->cache_dirty = true;
+	conn_save_cache(c);
+}
+
 static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 {
 	const char *name = xu_stanza_name(st);
@@ -914,6 +963,7 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 		err = xu_sasl_success(c->sasl, st, c->errmsg, sizeof(c->errmsg));
 		if (err)
 			return conn_fail(c, err, "%s", c->errmsg);
+		conn_remember_salted(c);
 		c->authenticated = true;
 		conn_log(c, XU_LOG_INFO, "authenticated");
 		err = xu_xml_restart(c->xml);
@@ -925,8 +975,13 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 		return err;
 	}
 	if (strcmp(name, "failure") == 0) {
+		bool reused = conn_salted_reused(c);
+
+		if (reused)
+			conn_forget_salted(c);
 		xu_error_describe(st, XU_NS_SASL, why, sizeof(why));
-		return conn_fail(c, XU_ERR_AUTH, "authentication failed: %s", why);
+		return conn_fail(c, XU_ERR_AUTH, "authentication failed: %s%s", why,
+		                 reused ? " (with the cached SCRAM key, now dropped)" : "");
 	}
 	return conn_fail(c, XU_ERR_PROTO, "unexpected <%s/> during authentication", name);
 }
@@ -2122,6 +2177,7 @@ void xu_conn_free(struct xu_conn *c)
 	free(c->sm_id);
 	free(c->resume_id);
 	xu_stanza_free(c->offered);
+	gnutls_memset(&c->cache, 0, sizeof(c->cache));
 	for (i = 0; i < c->qlen; i++)
 		xu_stanza_free(c->queue[(c->qhead + i) % c->qcap].st);
 	free(c->queue);

@@ -266,6 +266,7 @@ enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza
 		sp.cb_data = cbdata;
 		sp.cb_len = cblen;
 	}
+	sp.known = p->known;
 	sp.offered_mechs = offered;
 	sp.n_offered_mechs = n;
 	sp.offered_cbs = cbel ? cbs : NULL;
@@ -359,6 +360,11 @@ enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, 
 const char *xu_sasl_mechanism(const struct xu_sasl *s)
 {
 	return s->mech;
+}
+
+bool xu_sasl_salted(const struct xu_sasl *s, struct xu_scram_salted *out, bool *reused)
+{
+	return s->scram && xu_scram_salted(s->scram, out, reused);
 }
 
 void xu_sasl_free(struct xu_sasl *s)

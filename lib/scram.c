@@ -33,6 +33,11 @@ struct xu_scram {
 	char *first_bare; /* client-first-message-bare, part of AuthMessage */
 	char *expect_h;   /* XEP-0474 hash (base64) to find in server-first, or NULL */
 	unsigned char server_sig[SCRAM_MAX_HASH];
+	struct xu_scram_salted known; /* params.known, when given */
+	bool has_known;
+	struct xu_scram_salted salted; /* what the client-final used */
+	bool has_salted;
+	bool reused;
 	const char *why; /* static message, or msg when it points there */
 	char msg[SCRAM_MAX_ERRTEXT + 64];
 };
@@ -400,6 +405,10 @@ enum xu_err xu_scram_new(const struct xu_scram_params *p, struct xu_scram **out)
 		return XU_ERR_NOMEM;
 	s->hash = p->hash;
 	s->state = SCRAM_NEW;
+	if (p->known && p->known->hash == p->hash) {
+		s->known = *p->known;
+		s->has_known = true;
+	}
 	s->why = "";
 	err = xu_precis_opaque(p->password, strlen(p->password), &s->password, &why);
 	if (err)
@@ -612,6 +621,41 @@ static bool scram_ext_ok(const char *ext)
 	return true;
 }
 
+/* SaltedPassword: the remembered one when it was made from the same salt and count, else
+ * PBKDF2 (the expensive part of a login); kept for xu_scram_salted. */
+static enum xu_err scram_salted_password(struct xu_scram *s, const struct scram_first *f,
+                                         unsigned char *salted, size_t hl)
+{
+	enum xu_err err = XU_OK;
+
+	s->reused = s->has_known && s->known.iterations == f->iterations &&
+	            s->known.salt_len == f->salt_len &&
+	            memcmp(s->known.salt, f->salt, f->salt_len) == 0;
+	if (s->reused)
+		memcpy(salted, s->known.key, hl);
+	else
+		err = xu_scram_hi(s->hash, s->password, strlen(s->password), f->salt, f->salt_len,
+		                  f->iterations, salted, hl);
+	if (err || f->salt_len > sizeof(s->salted.salt))
+		return err;
+	s->salted.hash = s->hash;
+	s->salted.iterations = f->iterations;
+	s->salted.salt_len = f->salt_len;
+	memcpy(s->salted.salt, f->salt, f->salt_len);
+	memcpy(s->salted.key, salted, hl);
+	s->has_salted = true;
+	return XU_OK;
+}
+
+bool xu_scram_salted(const struct xu_scram *s, struct xu_scram_salted *out, bool *reused)
+{
+	if (!s->has_salted)
+		return false;
+	*out = s->salted;
+	*reused = s->reused;
+	return true;
+}
+
 /* The keys of RFC 5802 §3 from the salted password; fills proof and s->server_sig. */
 static enum xu_err scram_keys(struct xu_scram *s, const struct scram_first *f,
                               const struct xu_buf *auth, unsigned char *proof)
@@ -622,8 +666,7 @@ static enum xu_err scram_keys(struct xu_scram *s, const struct scram_first *f,
 	size_t i, hl = scram_hash_len(s->hash);
 	enum xu_err err;
 
-	err = xu_scram_hi(s->hash, s->password, strlen(s->password), f->salt, f->salt_len,
-	                  f->iterations, salted, hl);
+	err = scram_salted_password(s, f, salted, hl);
 	if (!err && (gnutls_hmac_fast(mac, salted, hl, "Client Key", 10, ckey) < 0 ||
 	             gnutls_hash_fast(scram_digest(s->hash), ckey, hl, stored) < 0 ||
 	             gnutls_hmac_fast(mac, stored, hl, auth->data, auth->len, csig) < 0 ||

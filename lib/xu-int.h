@@ -43,23 +43,6 @@ enum xu_err xu_buf_add_stanza_line(struct xu_buf *b, const struct xu_stanza *st)
 /* Wipe and free a NUL-terminated secret. */
 void xu_secret_free(char *s);
 
-/* ---------------------------------------------------------------- cache.c */
-
-/* What a server offered an account last time ($XDG_CACHE_HOME/xmpp-utils), as hints. */
-struct xu_cache {
-	bool known; /* loaded from a file written for this account */
-	int sm;     /* XEP-0198 after authentication: 1 offered, 0 not, -1 unknown */
-};
-
-/* `account` names the account and where it connects ("jid host port tls"). A missing, foreign,
- * damaged or insecure file (not ours, writable by others) loads as all unknown. dir NULL:
- * no cache. */
-void xu_cache_load(const char *dir, const char *account, struct xu_cache *out);
-/* Replace the file atomically (mode 0600, directory 0700, created as needed).
- * Errors: XU_ERR_IO, XU_ERR_USAGE (name too long); message in errbuf. */
-enum xu_err xu_cache_store(const char *dir, const char *account, const struct xu_cache *c,
-                           char *errbuf, size_t errlen);
-
 /* ---------------------------------------------------------------- precis.c (RFC 8264/8265) */
 
 /* PRECIS UsernameCaseMapped (RFC 8265 §3.3) and OpaqueString (§4.2) of `in` (UTF-8, len bytes).
@@ -121,6 +104,17 @@ enum xu_scram_hash {
 
 struct xu_scram;
 
+/* Hi(password, salt, i) of RFC 5802 §2.2 with what it was made from: remembered (the cache) so
+ * that the next login with the same salt and count skips PBKDF2. */
+#define XU_SCRAM_MAX_SALT 64
+struct xu_scram_salted {
+	enum xu_scram_hash hash;
+	unsigned iterations;
+	unsigned char salt[XU_SCRAM_MAX_SALT];
+	size_t salt_len;
+	unsigned char key[64]; /* the hash's length of it */
+};
+
 struct xu_scram_params {
 	enum xu_scram_hash hash;
 	const char *authcid;  /* the prepared localpart */
@@ -138,6 +132,8 @@ struct xu_scram_params {
 	const char *const *offered_cbs;
 	size_t n_offered_cbs;
 	const char *nonce; /* client nonce for tests; NULL = random */
+	/* Used instead of PBKDF2 when server-first names its hash, salt and count; NULL: none. */
+	const struct xu_scram_salted *known;
 };
 
 /* Errors: XU_ERR_DATA (password not preparable), XU_ERR_NOMEM. */
@@ -151,6 +147,9 @@ enum xu_err xu_scram_client_final(struct xu_scram *s, const char *server_first, 
 /* Check v= of server-final. Errors: XU_ERR_AUTH (e=...), XU_ERR_PROTO (missing/wrong v=). */
 enum xu_err xu_scram_verify(struct xu_scram *s, const char *server_final, size_t len);
 const char *xu_scram_errmsg(const struct xu_scram *s);
+/* After the client-final: the salted password it used (false before, or when the salt was too
+ * long to remember); *reused: it was params.known. */
+bool xu_scram_salted(const struct xu_scram *s, struct xu_scram_salted *out, bool *reused);
 /* The largest iteration count accepted in server-first: a hostile server must not make the
  * client spin for hours (10,000,000 PBKDF2 rounds take a few seconds). */
 #define XU_SCRAM_MAX_ITERATIONS 10000000u
@@ -163,6 +162,30 @@ enum xu_err xu_scram_client_final_ext(struct xu_scram *s, const char *server_fir
  * Errors: XU_ERR_USAGE (iterations 0), XU_ERR_INTERNAL. */
 enum xu_err xu_scram_hi(enum xu_scram_hash hash, const void *pw, size_t pw_len, const void *salt,
                         size_t salt_len, unsigned iterations, void *out, size_t out_len);
+
+/* ---------------------------------------------------------------- cache.c */
+
+/* What a server offered an account last time ($XDG_CACHE_HOME/xmpp-utils), as hints. */
+struct xu_cache {
+	bool known; /* loaded from a file written for this account */
+	int sm;     /* XEP-0198 after authentication: 1 offered, 0 not, -1 unknown */
+	bool has_scram;
+	struct xu_scram_salted scram; /* masked with the password (xu_cache_mask) */
+};
+
+/* Mask (or unmask: the same operation) a salted password with the password it came from, so
+ * that the file alone is worth no more than a guess checked by PBKDF2 (the key XORed with
+ * HMAC-SHA-512(password, what it was salted with)). Errors: XU_ERR_INTERNAL. */
+enum xu_err xu_cache_mask(struct xu_scram_salted *s, const char *password);
+
+/* `account` names the account and where it connects ("jid host port tls"). A missing, foreign,
+ * damaged or insecure file (not ours, writable by others) loads as all unknown. dir NULL:
+ * no cache. */
+void xu_cache_load(const char *dir, const char *account, struct xu_cache *out);
+/* Replace the file atomically (mode 0600, directory 0700, created as needed).
+ * Errors: XU_ERR_IO, XU_ERR_USAGE (name too long); message in errbuf. */
+enum xu_err xu_cache_store(const char *dir, const char *account, const struct xu_cache *c,
+                           char *errbuf, size_t errlen);
 
 /* ---------------------------------------------------------------- srv.c (RFC 2782, RFC 6120 §3.2,
  * XEP-0368) */

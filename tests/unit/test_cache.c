@@ -50,7 +50,10 @@ static int teardown(void **state)
 
 static void store(const struct fixture *f, const char *account, int sm)
 {
-	struct xu_cache c = {false, sm};
+	struct xu_cache c;
+
+	memset(&c, 0, sizeof(c));
+	c.sm = sm;
 	char why[300] = "";
 
 	if (xu_cache_store(f->dir, account, &c, why, sizeof(why)) != XU_OK)
@@ -196,15 +199,86 @@ static void test_symlink_ignored(void **state)
 static void test_unwritable(void **state)
 {
 	struct fixture *f = *state;
-	struct xu_cache c = {false, 1};
+	struct xu_cache c;
 	char why[300] = "", parent[200];
 	bool known;
 
+	memset(&c, 0, sizeof(c));
+	c.sm = 1;
 	snprintf(parent, sizeof(parent), "%s/cache", f->root);
 	write_file(parent, "not a directory\n", 0600);
 	assert_int_equal(xu_cache_store(f->dir, ACCOUNT, &c, why, sizeof(why)), XU_ERR_IO);
 	assert_non_null(strstr(why, "cache"));
 	assert_int_equal(load_sm(f, ACCOUNT, &known), -1);
+}
+
+/* The salted password round-trips masked; the mask depends on the password; a malformed
+ * scram line is dropped without losing the rest. */
+static void test_scram_entry(void **state)
+{
+	struct fixture *f = *state;
+	struct xu_cache c, back;
+	struct xu_scram_salted plain;
+	char path[300], why[300] = "";
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	c.sm = 1;
+	c.has_scram = true;
+	c.scram.hash = XU_SCRAM_SHA256;
+	c.scram.iterations = 4096;
+	c.scram.salt_len = 16;
+	for (i = 0; i < 16; i++)
+		c.scram.salt[i] = (unsigned char)(i * 17);
+	for (i = 0; i < 32; i++)
+		c.scram.key[i] = (unsigned char)(255 - i);
+	plain = c.scram;
+	assert_int_equal(xu_cache_mask(&c.scram, "pencil"), XU_OK);
+	assert_memory_not_equal(c.scram.key, plain.key, 32);
+	assert_int_equal(xu_cache_store(f->dir, ACCOUNT, &c, why, sizeof(why)), XU_OK);
+	xu_cache_load(f->dir, ACCOUNT, &back);
+	assert_true(back.has_scram);
+	assert_int_equal(back.scram.hash, XU_SCRAM_SHA256);
+	assert_int_equal(back.scram.iterations, 4096);
+	assert_int_equal(back.scram.salt_len, 16);
+	assert_memory_equal(back.scram.salt, plain.salt, 16);
+	assert_memory_equal(back.scram.key, c.scram.key, 32);
+	assert_int_equal(xu_cache_mask(&back.scram, "pencil"), XU_OK);
+	assert_memory_equal(back.scram.key, plain.key, 32);
+	back.scram = c.scram;
+	assert_int_equal(xu_cache_mask(&back.scram, "pencil2"), XU_OK);
+	assert_memory_not_equal(back.scram.key, plain.key, 32);
+
+	only_file(f, path, sizeof(path));
+	{
+		static const char *const bad[] = {
+		    "scram sha256 4096 16 00112233445566778899aabbccddeeff 00",
+		    "scram md5 4096 1 00 0011223344556677889900112233445566778899",
+		    "scram sha1 0 1 00 0011223344556677889900112233445566778899",
+		    "scram sha1 4096 2 00 0011223344556677889900112233445566778899",
+		    "scram sha1 4096 1 0G 0011223344556677889900112233445566778899",
+		    "scram sha1 4096 1 00 0011223344556677889900112233445566778899 x",
+		    "scram sha1 4096 1 00 0011223344556677889900112233445566778899AA",
+		};
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char text[400];
+
+			snprintf(text, sizeof(text),
+			         "xmpp-utils cache 1\naccount " ACCOUNT "\n%s\nsm yes\n", bad[i]);
+			write_file(path, text, 0600);
+			xu_cache_load(f->dir, ACCOUNT, &back);
+			if (back.has_scram)
+				fail_msg("believed '%s'", bad[i]);
+			assert_int_equal(back.sm, 1);
+		}
+		write_file(path,
+		           "xmpp-utils cache 1\naccount " ACCOUNT
+		           "\nscram sha1 4096 1 00 0011223344556677889900112233445566778899\n",
+		           0600);
+		xu_cache_load(f->dir, ACCOUNT, &back);
+		assert_true(back.has_scram);
+	}
 }
 
 int main(void)
@@ -215,6 +289,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_untrusted_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_symlink_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scram_entry, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -420,6 +420,59 @@ static void test_opaque(void **state)
 	free(text);
 }
 
+/* ---------------------------------------------------------------- remembered salted password */
+
+/* RFC 5802 §5 once with PBKDF2, again with its salted password given (same client-final, and
+ * reported reused), and with one for another salt, count or hash (not used: PBKDF2 again). */
+static void test_known_salted(void **state)
+{
+	struct xu_scram_params p;
+	struct xu_scram_salted got, known;
+	struct xu_scram *s = NULL;
+	char *first = NULL, *want, *fin = NULL;
+	size_t len, i;
+	bool reused = true;
+
+	(void)state;
+	test_params_rfc5802(&p);
+	assert_int_equal(xu_scram_new(&p, &s), XU_OK);
+	assert_false(xu_scram_salted(s, &got, &reused));
+	assert_int_equal(xu_scram_client_first(s, &first, &len), XU_OK);
+	free(first);
+	assert_int_equal(
+	    xu_scram_client_final(s, RFC5802_FIRST, strlen(RFC5802_FIRST), &want, &len), XU_OK);
+	assert_true(xu_scram_salted(s, &got, &reused));
+	assert_false(reused);
+	assert_int_equal(got.iterations, 4096);
+	assert_int_equal(got.salt_len, 12); /* QSXCR+Q6sek8bf92 */
+	xu_scram_free(s);
+	for (i = 0; i < 4; i++) {
+		known = got;
+		if (i == 1)
+			known.salt[0] ^= 1;
+		if (i == 2)
+			known.iterations++;
+		if (i == 3)
+			known.hash = XU_SCRAM_SHA256;
+		if (i > 0) /* a wrong key: used, it would change the proof */
+			known.key[0] ^= 1;
+		test_params_rfc5802(&p);
+		p.known = &known;
+		assert_int_equal(xu_scram_new(&p, &s), XU_OK);
+		assert_int_equal(xu_scram_client_first(s, &first, &len), XU_OK);
+		free(first);
+		assert_int_equal(
+		    xu_scram_client_final(s, RFC5802_FIRST, strlen(RFC5802_FIRST), &fin, &len),
+		    XU_OK);
+		assert_string_equal(fin, want);
+		assert_true(xu_scram_salted(s, &got, &reused));
+		assert_int_equal(reused, i == 0);
+		free(fin);
+		xu_scram_free(s);
+	}
+	free(want);
+}
+
 /* ---------------------------------------------------------------- channel binding */
 
 /* client-final for params p against an RFC 5802-like server-first. */
@@ -931,7 +984,7 @@ int main(void)
 	    cmocka_unit_test(test_exchanges),    cmocka_unit_test(test_pbkdf2),
 	    cmocka_unit_test(test_opaque),       cmocka_unit_test(test_channel_binding),
 	    cmocka_unit_test(test_negative),     cmocka_unit_test(test_order_and_limits),
-	    cmocka_unit_test(test_random_nonce),
+	    cmocka_unit_test(test_random_nonce), cmocka_unit_test(test_known_salted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
