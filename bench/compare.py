@@ -50,7 +50,7 @@ ap.add_argument("--listen", type=int, default=10000, help="messages in the xmpp-
 ap.add_argument("--link", choices=("auto", "netns", "loopback", "none"), default="auto",
                 help="the 50 ms link: namespaces + TAP relay (needs root), the loopback TCP relay, "
                      "or none; auto: namespaces, else loopback")
-ap.add_argument("--tools", default="xmpp-send,xmpp-send --direct-tls,go-sendxmpp,go-sendxmpp -t,sendxmpp,slixmpp",
+ap.add_argument("--tools", default="xmpp-send,xmpp-send --no-cache,xmpp-send --direct-tls,go-sendxmpp,go-sendxmpp -t,sendxmpp,slixmpp",
                 help="comma-separated, of: %(default)s")
 ap.add_argument("--out", default=None, help="default bench/RESULTS.md")
 ap.add_argument("--pcap-dir", default=None, help="keep each tool's capture of the 50 ms run there")
@@ -146,6 +146,17 @@ class XmppSendDirect(XmppSend):
 
     def port(self, tgt):
         return tgt.tls_port
+
+    def bulk(self, tgt, home):
+        return None
+
+
+class XmppSendCold(XmppSend):
+    """Every run a first contact: no per-account cache (what the server offers, SCRAM key)."""
+    name = "xmpp-send --no-cache"
+    bulk_mode = None
+
+    tls = ["--no-cache"]
 
     def bulk(self, tgt, home):
         return None
@@ -247,7 +258,7 @@ class Slix(Tool):
         return self._argv(tgt) + ["--lines", "bob@localhost"], tgt.srv.env()
 
 
-TOOLS = {t.name: t for t in (XmppSend(), XmppSendDirect(), GoSendxmpp(), GoSendxmppDirect(), Sendxmpp(), Slix())}
+TOOLS = {t.name: t for t in (XmppSend(), XmppSendCold(), XmppSendDirect(), GoSendxmpp(), GoSendxmppDirect(), Sendxmpp(), Slix())}
 
 
 # ---------------------------------------------------------------------------------------------

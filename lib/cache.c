@@ -96,12 +96,25 @@ static bool cache_scram(struct xu_scram_salted *s, const char *val)
 	return true;
 }
 
+/* A SASL offer as xu_sasl_offer writes it: names, commas, or "-"; fits in max. */
+static bool cache_names(const char *v, size_t max)
+{
+	size_t n = strlen(v);
+
+	return n > 0 && n < max &&
+	       strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_,") == n;
+}
+
 static void cache_line(struct xu_cache *c, const char *key, const char *val)
 {
 	if (strcmp(key, "sm") == 0)
 		c->sm = strcmp(val, "yes") == 0 ? 1 : strcmp(val, "no") == 0 ? 0 : -1;
 	else if (strcmp(key, "scram") == 0)
 		c->has_scram = cache_scram(&c->scram, val);
+	else if (strcmp(key, "mechs") == 0 && cache_names(val, sizeof(c->mechs)))
+		snprintf(c->mechs, sizeof(c->mechs), "%s", val);
+	else if (strcmp(key, "cbs") == 0 && cache_names(val, sizeof(c->cbs)))
+		snprintf(c->cbs, sizeof(c->cbs), "%s", val);
 }
 
 enum xu_err xu_cache_mask(struct xu_scram_salted *s, const char *password)
@@ -199,6 +212,8 @@ static char *cache_text(const char *account, const struct xu_cache *c, size_t *l
 		err = xu_buf_addf(&b, "%02x", c->scram.key[i]);
 	if (!err && scram)
 		err = xu_buf_add(&b, "\n", 1);
+	if (!err && c->mechs[0] && c->cbs[0])
+		err = xu_buf_addf(&b, "mechs %s\ncbs %s\n", c->mechs, c->cbs);
 	if (!err)
 		err = xu_buf_take(&b, &out, len);
 	xu_buf_wipe_free(&b);

@@ -94,6 +94,12 @@ enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, 
  * types the server lists (XEP-0440; ncb 0: none listed); forced: the user named the mechanism,
  * so without a list use the version's standard type even on 1.3. NULL: none usable. */
 const char *xu_sasl_pick_cb(bool is13, bool forced, const char *const *cbs, size_t ncb);
+/* What the server offers for SASL, canonical: mechanisms "A,B,C" in its order, channel-binding
+ * types "x,y" ("-": no XEP-0440 list). False when there is none or it does not fit. */
+bool xu_sasl_offer(const struct xu_stanza *features, char *mechs, size_t mlen, char *cbs,
+                   size_t clen);
+/* Features holding just that offer (the cache's), for xu_sasl_start. NULL: out of memory. */
+struct xu_stanza *xu_sasl_offer_features(const char *mechs, const char *cbs);
 /* The mechanism in use, e.g. "SCRAM-SHA-1-PLUS". */
 const char *xu_sasl_mechanism(const struct xu_sasl *s);
 /* SCRAM, after the client-final: the salted password used (see xu_scram_salted). */

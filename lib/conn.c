@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -109,6 +110,9 @@ struct xu_conn {
 	bool starttls_sent; /* with our first header, before the features */
 	bool early;         /* pipeline: bind sent behind the restart, stanzas may follow */
 	bool sm_stale;      /* early <enable/> from the cache, but the server dropped XEP-0198 */
+	bool sasl_early;    /* <auth/> went with the header, chosen from the cached SASL offer */
+	bool sasl_aborting; /* ... which the features contradicted: <abort/> is out */
+	struct xu_stanza *auth_features; /* the real offer, for the <auth/> after the abort */
 	bool proceed_seen;
 	char *bind_id;
 	char *session_id;
@@ -501,6 +505,8 @@ static enum xu_err conn_start_tls(struct xu_conn *c)
 	return XU_OK;
 }
 
+static enum xu_err conn_auth_early(struct xu_conn *c);
+
 static enum xu_err conn_do_handshake(struct xu_conn *c)
 {
 	bool done;
@@ -516,7 +522,8 @@ static enum xu_err conn_do_handshake(struct xu_conn *c)
 	err = xu_xml_restart(c->xml);
 	if (err)
 		return conn_fail(c, err, "out of memory");
-	return conn_send_header(c);
+	err = conn_send_header(c);
+	return err ? err : conn_auth_early(c);
 }
 
 static enum xu_err conn_new_iq(struct xu_conn *c, const char *type, const char *child,
@@ -868,6 +875,82 @@ static enum xu_err conn_resumed(struct xu_conn *c, const struct xu_stanza *st)
 	return XU_OK;
 }
 
+/* The cache follows the SASL offer (over TLS: what a plaintext stream offers may differ). */
+static void conn_note_offer(struct xu_conn *c, const struct xu_stanza *f)
+{
+	char mechs[sizeof(c->cache.mechs)], cbs[sizeof(c->cache.cbs)];
+
+	if (!xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)))
+		mechs[0] = cbs[0] = '\0';
+	if (strcmp(mechs, c->cache.mechs) == 0 && strcmp(cbs, c->cache.cbs) == 0)
+		return;
+	memcpy(c->cache.mechs, mechs, sizeof(mechs));
+	memcpy(c->cache.cbs, cbs, sizeof(cbs));
+	c->cache_dirty = true;
+}
+
+/* Pipelined: with the cached SASL offer, the <auth/> goes out with the stream header after the
+ * TLS handshake. Only SCRAM: a server answers PLAIN at once, which an <abort/> could not undo. */
+static enum xu_err conn_auth_early(struct xu_conn *c)
+{
+	struct xu_stanza *f;
+	enum xu_err err;
+
+	if (!c->pipeline || !c->cache.mechs[0] || !c->cache.cbs[0] ||
+	    !strstr(c->cache.mechs, "SCRAM-") ||
+	    (c->mechanism && strncasecmp(c->mechanism, "SCRAM-", 6) != 0))
+		return XU_OK;
+	f = xu_sasl_offer_features(c->cache.mechs, c->cache.cbs);
+	if (!f)
+		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	err = conn_authenticate(c, f);
+	xu_stanza_free(f);
+	if (err)
+		return err;
+	c->sasl_early = true;
+	c->state = CONN_STREAM; /* the features come first */
+	return XU_OK;
+}
+
+/* The features arrived behind our early <auth/>: the same offer as cached means the same
+ * choice (xu_sasl_start decides from the offer alone, XEP-0474 checks it): carry on. Else
+ * abort that exchange (RFC 6120 §6.4.4) and start one from what the server offers now. */
+static enum xu_err conn_check_early_auth(struct xu_conn *c, const struct xu_stanza *f)
+{
+	char mechs[sizeof(c->cache.mechs)], cbs[sizeof(c->cache.cbs)];
+
+	c->sasl_early = false;
+	c->state = CONN_SASL;
+	if (xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)) &&
+	    strcmp(mechs, c->cache.mechs) == 0 && strcmp(cbs, c->cache.cbs) == 0)
+		return XU_OK;
+	conn_log(c, XU_LOG_INFO, "the server's SASL offer changed since the cache: starting over");
+	conn_note_offer(c, f);
+	conn_save_cache(c);
+	xu_stanza_free(c->auth_features);
+	c->auth_features = xu_stanza_copy(f);
+	if (!c->auth_features)
+		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	c->sasl_aborting = true;
+	return conn_write_raw(c, "<abort xmlns='" XU_NS_SASL "'/>");
+}
+
+/* While aborting: the answers to the early <auth/> are dropped until the <failure><aborted/>
+ * that answers the <abort/>; then authentication starts over. */
+static enum xu_err conn_sasl_aborting(struct xu_conn *c, const struct xu_stanza *st)
+{
+	if (strcmp(xu_stanza_name(st), "failure") != 0 ||
+	    !xu_stanza_child(st, "aborted", XU_NS_SASL))
+		return strcmp(xu_stanza_name(st), "success") == 0
+		           ? conn_fail(c, XU_ERR_PROTO,
+		                       "server reported success for an aborted login")
+		           : XU_OK;
+	c->sasl_aborting = false;
+	xu_sasl_free(c->sasl);
+	c->sasl = NULL;
+	return conn_authenticate(c, c->auth_features);
+}
+
 static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 {
 	if (!c->tls_active) {
@@ -888,6 +971,10 @@ static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 			conn_log(c, XU_LOG_WARN,
 			         "warning: continuing WITHOUT encryption (--allow-plaintext)");
 	}
+	if (c->sasl_early)
+		return conn_check_early_auth(c, f);
+	if (!c->authenticated && c->tls_active)
+		conn_note_offer(c, f);
 	if (!c->authenticated)
 		return conn_authenticate(c, f);
 	xu_stanza_free(c->offered);
@@ -951,6 +1038,8 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 	enum xu_err err;
 	char why[400];
 
+	if (c->sasl_aborting)
+		return conn_sasl_aborting(c, st);
 	if (strcmp(name, "challenge") == 0) {
 		err = xu_sasl_challenge(c->sasl, st, &reply, c->errmsg, sizeof(c->errmsg));
 		if (err)
@@ -2177,6 +2266,7 @@ void xu_conn_free(struct xu_conn *c)
 	free(c->sm_id);
 	free(c->resume_id);
 	xu_stanza_free(c->offered);
+	xu_stanza_free(c->auth_features);
 	gnutls_memset(&c->cache, 0, sizeof(c->cache));
 	for (i = 0; i < c->qlen; i++)
 		xu_stanza_free(c->queue[(c->qhead + i) % c->qcap].st);

@@ -357,6 +357,83 @@ enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, 
 	return err;
 }
 
+/* name1,name2,... of the children (text, or attribute attr), in the server's order. */
+static bool sasl_join(const struct xu_stanza *parent, const char *child, const char *attr,
+                      char *out, size_t len)
+{
+	const char *items[SASL_MAX_OFFERED];
+	size_t n = sasl_list(parent, child, attr, items, SASL_MAX_OFFERED), i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		size_t k = strlen(items[i]);
+
+		/* RFC 4422 §3.1 names (and XEP-0440 types): letters, digits, '-' and '_'. */
+		if (k == 0 ||
+		    strspn(items[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                     "0123456789-_") != k ||
+		    used + k + 2 > len)
+			return false;
+		if (used)
+			out[used++] = ',';
+		memcpy(out + used, items[i], k + 1);
+		used += k;
+	}
+	return n > 0 || attr;
+}
+
+bool xu_sasl_offer(const struct xu_stanza *features, char *mechs, size_t mlen, char *cbs,
+                   size_t clen)
+{
+	const struct xu_stanza *cbel =
+	    xu_stanza_child(features, "sasl-channel-binding", XU_NS_SASL_CB);
+
+	if (!sasl_join(xu_stanza_child(features, "mechanisms", XU_NS_SASL), "mechanism", NULL,
+	               mechs, mlen))
+		return false;
+	if (!cbel) {
+		snprintf(cbs, clen, "-");
+		return clen > 1;
+	}
+	return sasl_join(cbel, "channel-binding", "type", cbs, clen);
+}
+
+/* Add one child per comma-separated item: <name>item</name>, or <name attr='item'/>. */
+static bool sasl_split(struct xu_stanza *parent, const char *name, const char *attr,
+                       const char *list)
+{
+	char item[128];
+
+	while (*list) {
+		size_t k = strcspn(list, ",");
+		struct xu_stanza *el = xu_stanza_add_new(parent, name, NULL);
+
+		if (!el || k >= sizeof(item))
+			return false;
+		memcpy(item, list, k);
+		item[k] = '\0';
+		if (attr ? xu_stanza_set_attr(el, attr, item) : xu_stanza_add_text(el, item, k))
+			return false;
+		list += k + (list[k] == ',');
+	}
+	return true;
+}
+
+struct xu_stanza *xu_sasl_offer_features(const char *mechs, const char *cbs)
+{
+	struct xu_stanza *f = xu_stanza_new("features", XU_NS_STREAMS), *m, *cb = NULL;
+
+	m = f ? xu_stanza_add_new(f, "mechanisms", XU_NS_SASL) : NULL;
+	if (m && strcmp(cbs, "-") != 0)
+		cb = xu_stanza_add_new(f, "sasl-channel-binding", XU_NS_SASL_CB);
+	if (!m || !sasl_split(m, "mechanism", NULL, mechs) ||
+	    (strcmp(cbs, "-") != 0 && (!cb || !sasl_split(cb, "channel-binding", "type", cbs)))) {
+		xu_stanza_free(f);
+		return NULL;
+	}
+	return f;
+}
+
 const char *xu_sasl_mechanism(const struct xu_sasl *s)
 {
 	return s->mech;

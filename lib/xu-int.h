@@ -171,6 +171,8 @@ struct xu_cache {
 	int sm;     /* XEP-0198 after authentication: 1 offered, 0 not, -1 unknown */
 	bool has_scram;
 	struct xu_scram_salted scram; /* masked with the password (xu_cache_mask) */
+	char mechs[256];              /* the SASL offer (xu_sasl_offer), "" unknown */
+	char cbs[128];
 };
 
 /* Mask (or unmask: the same operation) a salted password with the password it came from, so

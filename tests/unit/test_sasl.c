@@ -56,10 +56,75 @@ static void test_pick_cb(void **state)
 	}
 }
 
+/* The SASL offer as the cache keeps it: canonical strings, and features rebuilt from them that
+ * give the same strings (so an early <auth/> is chosen from exactly what the server offered). */
+static void test_offer(void **state)
+{
+	static const struct {
+		const char *xml, *mechs, *cbs;
+	} ok[] = {
+	    {"<features xmlns='http://etherx.jabber.org/streams'><mechanisms "
+	     "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism>"
+	     "<mechanism>PLAIN</mechanism></mechanisms></features>",
+	     "SCRAM-SHA-1,PLAIN", "-"},
+	    {"<features xmlns='http://etherx.jabber.org/streams'><mechanisms "
+	     "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256-PLUS</mechanism>"
+	     "</mechanisms><sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'><channel-binding "
+	     "type='tls-exporter'/><channel-binding type='tls-server-end-point'/>"
+	     "</sasl-channel-binding></features>",
+	     "SCRAM-SHA-256-PLUS", "tls-exporter,tls-server-end-point"},
+	    {"<features xmlns='http://etherx.jabber.org/streams'><mechanisms "
+	     "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>X</mechanism></mechanisms>"
+	     "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'/></features>",
+	     "X", ""},
+	};
+	static const char *const bad[] = {
+	    "<features xmlns='http://etherx.jabber.org/streams'/>",
+	    "<features xmlns='http://etherx.jabber.org/streams'><mechanisms "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></features>",
+	    "<features xmlns='http://etherx.jabber.org/streams'><mechanisms "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>A,B</mechanism></mechanisms>"
+	    "</features>",
+	    "<features xmlns='http://etherx.jabber.org/streams'><mechanisms "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>A B</mechanism></mechanisms>"
+	    "</features>",
+	};
+	char mechs[256], cbs[128], m2[256], c2[128], tiny[4];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct xu_stanza *f = tu_parse(ok[i].xml), *g;
+
+		assert_non_null(f);
+		assert_true(xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)));
+		assert_string_equal(mechs, ok[i].mechs);
+		assert_string_equal(cbs, ok[i].cbs);
+		g = xu_sasl_offer_features(mechs, cbs);
+		assert_non_null(g);
+		assert_true(xu_sasl_offer(g, m2, sizeof(m2), c2, sizeof(c2)));
+		assert_string_equal(m2, mechs);
+		assert_string_equal(c2, cbs);
+		assert_false(xu_sasl_offer(f, tiny, sizeof(tiny), cbs, sizeof(cbs)) &&
+		             strlen(mechs) >= 4);
+		xu_stanza_free(f);
+		xu_stanza_free(g);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct xu_stanza *f = tu_parse(bad[i]);
+
+		assert_non_null(f);
+		if (xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)))
+			fail_msg("accepted offer %zu: %s", i, mechs);
+		xu_stanza_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pick_cb),
+	    cmocka_unit_test(test_offer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
