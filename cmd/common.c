@@ -230,9 +230,12 @@ int cmd_parse(int argc, const char **argv, const struct poptOption *table, const
 			continue;
 		}
 		if (rc == 'V' || rc == 'h' || rc == 'u') {
-			if (rc == 'V')
-				printf("%s %s\n", cmd_prog, XU_VERSION);
-			else if (rc == 'h')
+			if (rc == 'V') {
+				char libs[300];
+
+				xu_versions(libs, sizeof(libs));
+				printf("%s %s\n%s\n", cmd_prog, XU_VERSION, libs);
+			} else if (rc == 'h')
 				poptPrintHelp(pc, stdout, 0);
 			else
 				poptPrintUsage(pc, stdout, 0);

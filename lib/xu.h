@@ -31,6 +31,8 @@ enum xu_err {
 
 /* A short English name for an error code ("timeout", "authentication failed"). */
 const char *xu_err_str(enum xu_err err);
+/* "GnuTLS 3.7.9, libxml2 2.9.14, ...": the libraries in use at run time, for --version. */
+void xu_versions(char *buf, size_t len);
 
 /* Namespaces used across the library and the commands. */
 #define XU_NS_CLIENT "jabber:client"
