@@ -30,6 +30,8 @@ struct poptOption cmd_common_table[] = {
      "read the password from the first line of FILE", "FILE"},
     {"password-command", 0, POPT_ARG_STRING, &cmd_opts.password_command, CMD_STR,
      "take the password from the first line CMD prints", "CMD"},
+    {"password-fd", 0, POPT_ARG_INT, &cmd_opts.password_fd, 0,
+     "read the password from the first line of file descriptor N", "N"},
     {"host", 0, POPT_ARG_STRING, &cmd_opts.host, CMD_STR, "connect to HOST instead of DNS SRV",
      "HOST"},
     {"port", 'p', POPT_ARG_INT, &cmd_opts.port, 0, "port (default 5222, 5223 direct TLS)", "PORT"},
@@ -219,6 +221,7 @@ int cmd_parse(int argc, const char **argv, const struct poptOption *table, const
 	int rc;
 
 	cmd_opts.timeout = 30;
+	cmd_opts.password_fd = -1;
 	pc = poptGetContext(cmd_prog, argc, argv, table, 0);
 	poptSetOtherOptionHelp(pc, usage);
 	nstr = cmd_stropts(table, targets, 0);
@@ -246,6 +249,11 @@ int cmd_parse(int argc, const char **argv, const struct poptOption *table, const
 	if (rc < -1) {
 		fprintf(stderr, "%s: %s: %s (try --help)\n", cmd_prog,
 		        poptBadOption(pc, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+		poptFreeContext(pc);
+		return EX_USAGE;
+	}
+	if (cmd_opts.password_fd < -1) {
+		fprintf(stderr, "%s: --password-fd must be a file descriptor number\n", cmd_prog);
 		poptFreeContext(pc);
 		return EX_USAGE;
 	}
@@ -310,6 +318,33 @@ static int cmd_password_file(const char *path, char **out)
 	return 0;
 }
 
+/* --password-fd: the first line, read a byte at a time so that nothing after it is taken from
+ * a descriptor that carries more (a pipe shared with other data). */
+static int cmd_password_fd(int fd, char **out)
+{
+	char buf[CMD_PASSWORD_MAX + 1];
+	size_t len = 0;
+	ssize_t r;
+
+	while (len < CMD_PASSWORD_MAX) {
+		r = read(fd, buf + len, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			gnutls_memset(buf, 0, sizeof(buf));
+			return cmd_fail(errno == EBADF ? XU_ERR_USAGE : XU_ERR_IO,
+			                "cannot read the password from file descriptor %d: %s", fd,
+			                strerror(errno));
+		}
+		if (r == 0 || buf[len] == '\n')
+			break;
+		len++;
+	}
+	buf[len] = '\0';
+	*out = cmd_first_line(buf, len);
+	return 0;
+}
+
 static int cmd_password_command(const char *cmd, char **out)
 {
 	char buf[CMD_PASSWORD_MAX + 1];
@@ -363,6 +398,8 @@ static int cmd_password(const struct xu_account *acct, char **out)
 		return cmd_password_file(cmd_opts.password_file, out);
 	if (cmd_opts.password_command)
 		return cmd_password_command(cmd_opts.password_command, out);
+	if (cmd_opts.password_fd >= 0)
+		return cmd_password_fd(cmd_opts.password_fd, out);
 	if (env) {
 		*out = cmd_xstrdup(env);
 		return 0;
@@ -376,8 +413,8 @@ static int cmd_password(const struct xu_account *acct, char **out)
 	if (acct && acct->password_command)
 		return cmd_password_command(acct->password_command, out);
 	return cmd_fail(XU_ERR_CONFIG,
-	                "no password: set XMPP_PASSWORD, --password-file, --password-command or "
-	                "an account in the config file");
+	                "no password: set XMPP_PASSWORD, --password-file, --password-command, "
+	                "--password-fd or an account in the config file");
 }
 
 /* ---------------------------------------------------------------- accounts */

@@ -14,6 +14,7 @@ struct cmd_common {
 	char *account;
 	char *password_file;
 	char *password_command;
+	int password_fd; /* -1: none */
 	char *host;
 	int port;
 	int direct_tls;

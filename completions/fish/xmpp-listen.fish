@@ -56,6 +56,7 @@ complete -c xmpp-listen -s j -l jid -x -d 'Account JID'
 complete -c xmpp-listen -s a -l account -x -a '(__xmpp_listen_accounts)' -d 'Account from the config file'
 complete -c xmpp-listen -l password-file -r -F -d 'Read the password from FILE'
 complete -c xmpp-listen -l password-command -x -a '(__fish_complete_command)' -d 'Password from the first line CMD prints'
+complete -c xmpp-listen -l password-fd -x -d 'Read the password from the first line of file descriptor N'
 complete -c xmpp-listen -l host -x -a '(__fish_print_hostnames)' -d 'Connect to HOST instead of DNS SRV'
 complete -c xmpp-listen -s p -l port -x -d Port
 complete -c xmpp-listen -l direct-tls -d 'TLS from the first byte (XEP-0368)'

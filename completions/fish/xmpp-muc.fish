@@ -65,6 +65,7 @@ complete -c xmpp-muc -s j -l jid -x -d 'Account JID'
 complete -c xmpp-muc -s a -l account -x -a '(__xmpp_muc_accounts)' -d 'Account from the config file'
 complete -c xmpp-muc -l password-file -r -F -d 'Read the password from FILE'
 complete -c xmpp-muc -l password-command -x -a '(__fish_complete_command)' -d 'Password from the first line CMD prints'
+complete -c xmpp-muc -l password-fd -x -d 'Read the password from the first line of file descriptor N'
 complete -c xmpp-muc -l host -x -a '(__fish_print_hostnames)' -d 'Connect to HOST instead of DNS SRV'
 complete -c xmpp-muc -s p -l port -x -d Port
 complete -c xmpp-muc -l direct-tls -d 'TLS from the first byte (XEP-0368)'

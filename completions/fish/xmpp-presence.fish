@@ -49,6 +49,7 @@ complete -c xmpp-presence -s j -l jid -x -d 'Account JID'
 complete -c xmpp-presence -s a -l account -x -a '(__xmpp_presence_accounts)' -d 'Account from the config file'
 complete -c xmpp-presence -l password-file -r -F -d 'Read the password from FILE'
 complete -c xmpp-presence -l password-command -x -a '(__fish_complete_command)' -d 'Password from the first line CMD prints'
+complete -c xmpp-presence -l password-fd -x -d 'Read the password from the first line of file descriptor N'
 complete -c xmpp-presence -l host -x -a '(__fish_print_hostnames)' -d 'Connect to HOST instead of DNS SRV'
 complete -c xmpp-presence -s p -l port -x -d Port
 complete -c xmpp-presence -l direct-tls -d 'TLS from the first byte (XEP-0368)'

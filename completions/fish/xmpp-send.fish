@@ -44,6 +44,7 @@ complete -c xmpp-send -s j -l jid -x -d 'Account JID'
 complete -c xmpp-send -s a -l account -x -a '(__xmpp_send_accounts)' -d 'Account from the config file'
 complete -c xmpp-send -l password-file -r -F -d 'Read the password from FILE'
 complete -c xmpp-send -l password-command -x -a '(__fish_complete_command)' -d 'Password from the first line CMD prints'
+complete -c xmpp-send -l password-fd -x -d 'Read the password from the first line of file descriptor N'
 complete -c xmpp-send -l host -x -a '(__fish_print_hostnames)' -d 'Connect to HOST instead of DNS SRV'
 complete -c xmpp-send -s p -l port -x -d Port
 complete -c xmpp-send -l direct-tls -d 'TLS from the first byte (XEP-0368)'
