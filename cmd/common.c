@@ -19,9 +19,6 @@
 struct cmd_common cmd_opts;
 const char *cmd_prog = "xmpp-utils";
 
-/* Longest password line accepted from a file or a command. */
-#define CMD_PASSWORD_MAX 4096
-
 struct poptOption cmd_common_table[] = {
     {"jid", 'j', POPT_ARG_STRING, &cmd_opts.jid, CMD_STR, "account JID (or $XMPP_JID)", "JID"},
     {"account", 'a', POPT_ARG_STRING, &cmd_opts.account, CMD_STR, "account from the config file",
@@ -271,152 +268,6 @@ int cmd_parse(int argc, const char **argv, const struct poptOption *table, const
 	return 0;
 }
 
-/* ---------------------------------------------------------------- passwords */
-
-/* First line of a buffer, without its line ending; wipes the rest. */
-static char *cmd_first_line(char *buf, size_t len)
-{
-	size_t n = strcspn(buf, "\r\n");
-	char *line;
-
-	if (n > len)
-		n = len;
-	line = cmd_xmalloc(n + 1);
-	memcpy(line, buf, n);
-	line[n] = '\0';
-	gnutls_memset(buf, 0, len);
-	return line;
-}
-
-static int cmd_password_file(const char *path, char **out)
-{
-	char buf[CMD_PASSWORD_MAX + 1];
-	ssize_t r;
-	size_t len = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cmd_fail(XU_ERR_NOINPUT, "cannot read password file %s: %s", path,
-		                strerror(errno));
-	while (len < CMD_PASSWORD_MAX) {
-		r = read(fd, buf + len, CMD_PASSWORD_MAX - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			close(fd);
-			return cmd_fail(XU_ERR_IO, "reading password file %s: %s", path,
-			                strerror(errno));
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = cmd_first_line(buf, len);
-	return 0;
-}
-
-/* --password-fd: the first line, read a byte at a time so that nothing after it is taken from
- * a descriptor that carries more (a pipe shared with other data). */
-static int cmd_password_fd(int fd, char **out)
-{
-	char buf[CMD_PASSWORD_MAX + 1];
-	size_t len = 0;
-	ssize_t r;
-
-	while (len < CMD_PASSWORD_MAX) {
-		r = read(fd, buf + len, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			gnutls_memset(buf, 0, sizeof(buf));
-			return cmd_fail(errno == EBADF ? XU_ERR_USAGE : XU_ERR_IO,
-			                "cannot read the password from file descriptor %d: %s", fd,
-			                strerror(errno));
-		}
-		if (r == 0 || buf[len] == '\n')
-			break;
-		len++;
-	}
-	buf[len] = '\0';
-	*out = cmd_first_line(buf, len);
-	return 0;
-}
-
-static int cmd_password_command(const char *cmd, char **out)
-{
-	char buf[CMD_PASSWORD_MAX + 1];
-	size_t len = 0, r;
-	FILE *p;
-	int status;
-
-	fflush(NULL);
-	p = popen(cmd, "r");
-	if (!p)
-		return cmd_fail(XU_ERR_CONFIG, "cannot run password command: %s", strerror(errno));
-	while (len < CMD_PASSWORD_MAX && (r = fread(buf + len, 1, CMD_PASSWORD_MAX - len, p)) > 0)
-		len += r;
-	/* Drain the rest so the command does not die of SIGPIPE and fail spuriously. */
-	while (fread(buf + len, 1, 1, p) == 1)
-		;
-	status = pclose(p);
-	buf[len] = '\0';
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		gnutls_memset(buf, 0, sizeof(buf));
-		if (status != -1 && WIFEXITED(status))
-			return cmd_fail(XU_ERR_CONFIG, "password command failed (exit status %d)",
-			                WEXITSTATUS(status));
-		return cmd_fail(XU_ERR_CONFIG, "password command failed");
-	}
-	*out = cmd_first_line(buf, len);
-	return 0;
-}
-
-/* XMPP_PASSWORD, taken out of the environment at once so that no child we start
- * (--password-command, --exec) inherits it. */
-static char *cmd_env_password;
-
-static void cmd_take_env_password(void)
-{
-	const char *env = getenv("XMPP_PASSWORD");
-
-	if (!env || cmd_env_password)
-		return;
-	cmd_env_password = cmd_xstrdup(env);
-	gnutls_memset((char *)env, 0, strlen(env));
-	unsetenv("XMPP_PASSWORD");
-}
-
-static int cmd_password(const struct xu_account *acct, char **out)
-{
-	const char *env = cmd_env_password;
-
-	*out = NULL;
-	if (cmd_opts.password_file)
-		return cmd_password_file(cmd_opts.password_file, out);
-	if (cmd_opts.password_command)
-		return cmd_password_command(cmd_opts.password_command, out);
-	if (cmd_opts.password_fd >= 0)
-		return cmd_password_fd(cmd_opts.password_fd, out);
-	if (env) {
-		*out = cmd_xstrdup(env);
-		return 0;
-	}
-	if (acct && acct->password) {
-		*out = cmd_xstrdup(acct->password);
-		return 0;
-	}
-	if (acct && acct->password_file)
-		return cmd_password_file(acct->password_file, out);
-	if (acct && acct->password_command)
-		return cmd_password_command(acct->password_command, out);
-	return cmd_fail(XU_ERR_CONFIG,
-	                "no password: set XMPP_PASSWORD, --password-file, --password-command, "
-	                "--password-fd or an account in the config file");
-}
-
 /* ---------------------------------------------------------------- accounts */
 
 static const struct xu_account *cmd_find_account(const struct xu_config *cfg, const char *jid)
@@ -497,7 +348,7 @@ int cmd_conn_setup(struct cmd_conn *cc)
 	if (!jid)
 		return cmd_fail(XU_ERR_USAGE, "no account: give --jid, set XMPP_JID, or configure "
 		                              "an account (see xmpp-utils.conf(5))");
-	rc = cmd_password(acct, &cc->password);
+	rc = cmd_password(acct, jid, &cc->password);
 	if (rc)
 		return rc;
 	cc->opts.jid = jid;
@@ -529,11 +380,7 @@ int cmd_conn_setup(struct cmd_conn *cc)
 
 void cmd_conn_free(struct cmd_conn *cc)
 {
-	if (cmd_env_password) {
-		gnutls_memset(cmd_env_password, 0, strlen(cmd_env_password));
-		free(cmd_env_password);
-		cmd_env_password = NULL;
-	}
+	cmd_password_forget();
 	if (cc->password) {
 		gnutls_memset(cc->password, 0, strlen(cc->password));
 		free(cc->password);

@@ -39,6 +39,14 @@ extern struct cmd_common cmd_opts;
 extern struct poptOption cmd_common_table[];
 extern const char *cmd_prog;
 
+/* password.c. Take $XMPP_PASSWORD out of the environment (no child inherits it). */
+void cmd_take_env_password(void);
+/* The password for jid: options, environment, account, else a prompt when standard input is a
+ * terminal. Returns 0 with *out malloc'ed, or the exit code after saying why. */
+int cmd_password(const struct xu_account *acct, const char *jid, char **out);
+/* Wipe what cmd_take_env_password kept. */
+void cmd_password_forget(void);
+
 /* Everything a command needs to connect, resolved from options, environment and config. */
 struct cmd_conn {
 	struct xu_conn_opts opts;

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_ACCOUNT "alice@example.org 127.0.0.1 5222 starttls"
 
-static char fuzz_dir[64], fuzz_dir2[80], fuzz_file[200];
+static char fuzz_dir[64], fuzz_dir2[80], fuzz_file[64 + 1 + 256];
 
 static void fuzz_cleanup(void)
 {

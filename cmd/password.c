@@ -1,0 +1,240 @@
+/* password.c: where a command's password comes from: --password-file, --password-command,
+ * --password-fd, $XMPP_PASSWORD, the account, and at last a prompt on the terminal. Never the
+ * command line. */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+/* Longest password line accepted from a file, a descriptor, a command or the terminal. */
+#define CMD_PASSWORD_MAX 4096
+
+/* First line of a buffer, without its line ending; wipes the rest. */
+static char *cmd_first_line(char *buf, size_t len)
+{
+	size_t n = strcspn(buf, "\r\n");
+	char *line;
+
+	if (n > len)
+		n = len;
+	line = cmd_xmalloc(n + 1);
+	memcpy(line, buf, n);
+	line[n] = '\0';
+	gnutls_memset(buf, 0, len);
+	return line;
+}
+
+static int cmd_password_file(const char *path, char **out)
+{
+	char buf[CMD_PASSWORD_MAX + 1];
+	ssize_t r;
+	size_t len = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cmd_fail(XU_ERR_NOINPUT, "cannot read password file %s: %s", path,
+		                strerror(errno));
+	while (len < CMD_PASSWORD_MAX) {
+		r = read(fd, buf + len, CMD_PASSWORD_MAX - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return cmd_fail(XU_ERR_IO, "reading password file %s: %s", path,
+			                strerror(errno));
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = cmd_first_line(buf, len);
+	return 0;
+}
+
+/* --password-fd: the first line, read a byte at a time so that nothing after it is taken from
+ * a descriptor that carries more (a pipe shared with other data). */
+static int cmd_password_fd(int fd, char **out)
+{
+	char buf[CMD_PASSWORD_MAX + 1];
+	size_t len = 0;
+	ssize_t r;
+
+	while (len < CMD_PASSWORD_MAX) {
+		r = read(fd, buf + len, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			gnutls_memset(buf, 0, sizeof(buf));
+			return cmd_fail(errno == EBADF ? XU_ERR_USAGE : XU_ERR_IO,
+			                "cannot read the password from file descriptor %d: %s", fd,
+			                strerror(errno));
+		}
+		if (r == 0 || buf[len] == '\n')
+			break;
+		len++;
+	}
+	buf[len] = '\0';
+	*out = cmd_first_line(buf, len);
+	return 0;
+}
+
+static int cmd_password_command(const char *cmd, char **out)
+{
+	char buf[CMD_PASSWORD_MAX + 1];
+	size_t len = 0, r;
+	FILE *p;
+	int status;
+
+	fflush(NULL);
+	p = popen(cmd, "r");
+	if (!p)
+		return cmd_fail(XU_ERR_CONFIG, "cannot run password command: %s", strerror(errno));
+	while (len < CMD_PASSWORD_MAX && (r = fread(buf + len, 1, CMD_PASSWORD_MAX - len, p)) > 0)
+		len += r;
+	/* Drain the rest so the command does not die of SIGPIPE and fail spuriously. */
+	while (fread(buf + len, 1, 1, p) == 1)
+		;
+	status = pclose(p);
+	buf[len] = '\0';
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		gnutls_memset(buf, 0, sizeof(buf));
+		if (status != -1 && WIFEXITED(status))
+			return cmd_fail(XU_ERR_CONFIG, "password command failed (exit status %d)",
+			                WEXITSTATUS(status));
+		return cmd_fail(XU_ERR_CONFIG, "password command failed");
+	}
+	*out = cmd_first_line(buf, len);
+	return 0;
+}
+
+/* XMPP_PASSWORD, taken out of the environment at once so that no child we start
+ * (--password-command, --exec) inherits it. */
+static char *cmd_env_password;
+
+void cmd_take_env_password(void)
+{
+	const char *env = getenv("XMPP_PASSWORD");
+
+	if (!env || cmd_env_password)
+		return;
+	cmd_env_password = cmd_xstrdup(env);
+	gnutls_memset((char *)env, 0, strlen(env));
+	unsetenv("XMPP_PASSWORD");
+}
+
+/* The terminal's settings while echo is off, for a signal that ends the prompt early. */
+static struct termios cmd_tty_saved;
+static int cmd_tty_fd = -1;
+
+static void cmd_tty_restore(int sig)
+{
+	if (cmd_tty_fd >= 0)
+		tcsetattr(cmd_tty_fd, TCSAFLUSH, &cmd_tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Nothing else gave a password and a person is at the terminal: ask on /dev/tty with echo off
+ * (standard input may be the message body), as ssh and sudo do. */
+static int cmd_password_prompt(const char *jid, char **out)
+{
+	char buf[CMD_PASSWORD_MAX + 1];
+	struct termios quiet;
+	struct sigaction sa, old_int, old_term, old_hup;
+	size_t len = 0;
+	ssize_t r;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || tcgetattr(fd, &cmd_tty_saved) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return cmd_fail(XU_ERR_CONFIG, "no password, and no terminal to ask for one");
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cmd_tty_restore;
+	sigemptyset(&sa.sa_mask);
+	cmd_tty_fd = fd;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	quiet = cmd_tty_saved;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+	/* Echo off before the prompt shows: what is typed after seeing it is never echoed (and
+	 * typeahead from before it is flushed, as getpass does). */
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	dprintf(fd, "Password for %s: ", jid);
+	while (len < CMD_PASSWORD_MAX) {
+		r = read(fd, buf + len, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || buf[len] == '\n')
+			break;
+		len++;
+	}
+	tcsetattr(fd, TCSAFLUSH, &cmd_tty_saved);
+	dprintf(fd, "\n");
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	cmd_tty_fd = -1;
+	close(fd);
+	buf[len] = '\0';
+	*out = cmd_first_line(buf, len);
+	if (!**out) {
+		free(*out);
+		*out = NULL;
+		return cmd_fail(XU_ERR_CONFIG, "no password given");
+	}
+	return 0;
+}
+
+int cmd_password(const struct xu_account *acct, const char *jid, char **out)
+{
+	const char *env = cmd_env_password;
+
+	*out = NULL;
+	if (cmd_opts.password_file)
+		return cmd_password_file(cmd_opts.password_file, out);
+	if (cmd_opts.password_command)
+		return cmd_password_command(cmd_opts.password_command, out);
+	if (cmd_opts.password_fd >= 0)
+		return cmd_password_fd(cmd_opts.password_fd, out);
+	if (env) {
+		*out = cmd_xstrdup(env);
+		return 0;
+	}
+	if (acct && acct->password) {
+		*out = cmd_xstrdup(acct->password);
+		return 0;
+	}
+	if (acct && acct->password_file)
+		return cmd_password_file(acct->password_file, out);
+	if (acct && acct->password_command)
+		return cmd_password_command(acct->password_command, out);
+	if (isatty(STDIN_FILENO))
+		return cmd_password_prompt(jid, out);
+	return cmd_fail(XU_ERR_CONFIG,
+	                "no password: set XMPP_PASSWORD, --password-file, --password-command, "
+	                "--password-fd or an account in the config file");
+}
+
+void cmd_password_forget(void)
+{
+	if (cmd_env_password) {
+		gnutls_memset(cmd_env_password, 0, strlen(cmd_env_password));
+		free(cmd_env_password);
+		cmd_env_password = NULL;
+	}
+}
