@@ -1075,6 +1075,17 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 	return conn_fail(c, XU_ERR_PROTO, "unexpected <%s/> during authentication", name);
 }
 
+/* The answer to our bind or session request. */
+static bool conn_is_negotiation_iq(const struct xu_conn *c, const struct xu_stanza *st)
+{
+	const char *id = xu_stanza_attr(st, "id");
+
+	return strcmp(xu_stanza_name(st), "iq") == 0 &&
+	       strcmp(xu_stanza_ns(st), XU_NS_CLIENT) == 0 && id &&
+	       ((c->bind_id && strcmp(id, c->bind_id) == 0) ||
+	        (c->session_id && strcmp(id, c->session_id) == 0));
+}
+
 static enum xu_err conn_bind_result(struct xu_conn *c, struct xu_stanza *st)
 {
 	const char *type = xu_stanza_attr(st, "type");
@@ -1461,8 +1472,12 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 		} else if (strcmp(ns, XU_NS_SM) == 0 && strcmp(name, "failed") == 0) {
 			if (c->sm_requested)
 				err = conn_sm_refused(c, "refused");
-		} else if (strcmp(name, "iq") == 0 && strcmp(ns, XU_NS_CLIENT) == 0) {
+		} else if (conn_is_negotiation_iq(c, st)) {
 			err = conn_bind_result(c, st);
+		} else if (c->bound && conn_is_stanza(st)) {
+			/* Bound already: the server may route to us before its <enabled/> (XEP-0198
+			 * counts only after it), and answers to what we pipelined come here too. */
+			err = conn_ready_stanza(c, &st);
 		}
 		if (!err)
 			err = conn_maybe_ready(c);
