@@ -925,6 +925,7 @@ static int listen_connect(struct listen_run *lr, struct xu_conn **conn, enum xu_
 {
 	struct xu_conn *old = *conn;
 	enum xu_err err;
+	bool carbons = false;
 	int rc = 0;
 
 	*cerr = XU_OK;
@@ -946,15 +947,23 @@ static int listen_connect(struct listen_run *lr, struct xu_conn **conn, enum xu_
 		*cerr = err;
 		return rc;
 	}
-	if (!err && listen_opts.state && (lr->state.id || lr->state.time))
+	if (!err && listen_opts.state && (lr->state.id || lr->state.time)) {
 		rc = listen_catchup(lr, *conn, &err);
-	else if (!err)
-		err = listen_presence(*conn);
+	} else if (!err) {
+		/* Carbons before presence: once others see us online, the copies flow (a peer
+		 * that waits for our presence must not race the enable). The catch-up keeps them
+		 * for after, where its paging decides what is new. */
+		if (listen_opts.carbons)
+			err = listen_enable_carbons(*conn);
+		carbons = listen_opts.carbons;
+		if (!err)
+			err = listen_presence(*conn);
+	}
 	if (!rc && !err)
 		err = xu_conn_flush(*conn);
 	if (!rc && !err && listen_opts.state && !lr->state.id && !lr->state.time)
 		rc = listen_baseline(lr, *conn, &err);
-	if (!rc && !err && listen_opts.carbons)
+	if (!rc && !err && listen_opts.carbons && !carbons)
 		err = listen_enable_carbons(*conn);
 	for (size_t i = 0; !rc && !err && i < lr->nrooms; i++)
 		err = listen_join(*conn, &lr->rooms[i]);
