@@ -63,11 +63,11 @@ static int cmd_password_file(const char *path, char **out)
 	return 0;
 }
 
-/* --password-fd: the first line, read a byte at a time so that nothing after it is taken from
- * a descriptor that carries more (a pipe shared with other data). */
-static int cmd_password_fd(int fd, char **out)
+/* One line from fd into buf (CMD_PASSWORD_MAX + 1), read a byte at a time so that nothing after
+ * it is taken from a descriptor that carries more (a pipe shared with other data, a terminal).
+ * Returns its length, or -1 with errno. */
+static ssize_t cmd_read_line(int fd, char *buf)
 {
-	char buf[CMD_PASSWORD_MAX + 1];
 	size_t len = 0;
 	ssize_t r;
 
@@ -76,17 +76,27 @@ static int cmd_password_fd(int fd, char **out)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			gnutls_memset(buf, 0, sizeof(buf));
-			return cmd_fail(errno == EBADF ? XU_ERR_USAGE : XU_ERR_IO,
-			                "cannot read the password from file descriptor %d: %s", fd,
-			                strerror(errno));
+			gnutls_memset(buf, 0, len);
+			return -1;
 		}
 		if (r == 0 || buf[len] == '\n')
 			break;
 		len++;
 	}
 	buf[len] = '\0';
-	*out = cmd_first_line(buf, len);
+	return (ssize_t)len;
+}
+
+static int cmd_password_fd(int fd, char **out)
+{
+	char buf[CMD_PASSWORD_MAX + 1];
+	ssize_t len = cmd_read_line(fd, buf);
+
+	if (len < 0)
+		return cmd_fail(errno == EBADF ? XU_ERR_USAGE : XU_ERR_IO,
+		                "cannot read the password from file descriptor %d: %s", fd,
+		                strerror(errno));
+	*out = cmd_first_line(buf, (size_t)len);
 	return 0;
 }
 
@@ -153,8 +163,7 @@ static int cmd_password_prompt(const char *jid, char **out)
 	char buf[CMD_PASSWORD_MAX + 1];
 	struct termios quiet;
 	struct sigaction sa, old_int, old_term, old_hup;
-	size_t len = 0;
-	ssize_t r;
+	ssize_t len;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0 || tcgetattr(fd, &cmd_tty_saved) != 0) {
@@ -175,14 +184,7 @@ static int cmd_password_prompt(const char *jid, char **out)
 	 * typeahead from before it is flushed, as getpass does). */
 	tcsetattr(fd, TCSAFLUSH, &quiet);
 	dprintf(fd, "Password for %s: ", jid);
-	while (len < CMD_PASSWORD_MAX) {
-		r = read(fd, buf + len, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || buf[len] == '\n')
-			break;
-		len++;
-	}
+	len = cmd_read_line(fd, buf);
 	tcsetattr(fd, TCSAFLUSH, &cmd_tty_saved);
 	dprintf(fd, "\n");
 	sigaction(SIGINT, &old_int, NULL);
@@ -190,8 +192,9 @@ static int cmd_password_prompt(const char *jid, char **out)
 	sigaction(SIGHUP, &old_hup, NULL);
 	cmd_tty_fd = -1;
 	close(fd);
-	buf[len] = '\0';
-	*out = cmd_first_line(buf, len);
+	if (len < 0) /* a read error is no answer */
+		buf[len = 0] = '\0';
+	*out = cmd_first_line(buf, (size_t)len);
 	if (!**out) {
 		free(*out);
 		*out = NULL;

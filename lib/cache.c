@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +16,32 @@
 #define CACHE_MAGIC "xmpp-utils cache 1"
 #define CACHE_MAX_FILE 4096
 
+/* Lowercase hex of n bytes into out (room for 2n + 1). */
+static bool cache_hex(const unsigned char *data, size_t n, char *out, size_t len)
+{
+	gnutls_datum_t d = {(unsigned char *)data, (unsigned)n};
+
+	return gnutls_hex_encode(&d, out, &len) == 0;
+}
+
+/* Exactly `want` bytes from a hex word (GnuTLS's decoder; the length is ours to check). */
+static bool cache_unhex(const char *hex, unsigned char *out, size_t want)
+{
+	gnutls_datum_t d = {(unsigned char *)hex, (unsigned)strlen(hex)};
+	size_t n = want;
+
+	return d.size == 2 * want && gnutls_hex_decode(&d, out, &n) == 0 && n == want;
+}
+
 /* <dir>/<first 128 bits of SHA-256(account), hex>: the name says nothing of the account. */
 static enum xu_err cache_path(const char *dir, const char *account, char *out, size_t len)
 {
 	unsigned char h[32];
 	char hex[33];
-	int i;
 
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, account, strlen(account), h) < 0)
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, account, strlen(account), h) < 0 ||
+	    !cache_hex(h, 16, hex, sizeof(hex)))
 		return XU_ERR_INTERNAL;
-	for (i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
 	if ((size_t)snprintf(out, len, "%s/%s", dir, hex) >= len)
 		return XU_ERR_USAGE;
 	return XU_OK;
@@ -54,41 +70,22 @@ static bool cache_read(const char *path, char *buf, size_t len)
 static const char *const cache_hashes[] = {"sha1", "sha256", "sha512"};
 static const size_t cache_hash_len[] = {20, 32, 64};
 
-/* Exactly `len` bytes of lowercase hex, then a space or the end. */
-static const char *cache_unhex(const char *p, unsigned char *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned v;
-
-		if (sscanf(p + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", p[2 * i]) ||
-		    !strchr("0123456789abcdef", p[2 * i + 1]))
-			return NULL;
-		out[i] = (unsigned char)v;
-	}
-	p += 2 * len;
-	return *p == ' ' || *p == '\0' ? p : NULL;
-}
-
 /* "scram HASH ITERATIONS SALTLEN SALTHEX KEYHEX" */
 static bool cache_scram(struct xu_scram_salted *s, const char *val)
 {
-	char name[8];
+	char name[8], salt[2 * XU_SCRAM_MAX_SALT + 2], key[2 * sizeof(s->key) + 2];
 	unsigned iter, h;
 	size_t saltlen;
-	int n = 0;
-	const char *p;
+	int end = -1;
 
-	if (sscanf(val, "%7s %u %zu %n", name, &iter, &saltlen, &n) != 3 || n == 0 || iter == 0 ||
-	    iter > XU_SCRAM_MAX_ITERATIONS || saltlen == 0 || saltlen > sizeof(s->salt))
+	if (sscanf(val, "%7s %u %zu %129s %129s%n", name, &iter, &saltlen, salt, key, &end) != 5 ||
+	    end < 0 || val[end] || iter == 0 || iter > XU_SCRAM_MAX_ITERATIONS || saltlen == 0 ||
+	    saltlen > sizeof(s->salt))
 		return false;
 	for (h = 0; h < 3 && strcmp(name, cache_hashes[h]) != 0; h++)
 		;
-	if (h == 3)
-		return false;
-	p = cache_unhex(val + n, s->salt, saltlen);
-	if (!p || *p != ' ' || !(p = cache_unhex(p + 1, s->key, cache_hash_len[h])) || *p)
+	if (h == 3 || !cache_unhex(salt, s->salt, saltlen) ||
+	    !cache_unhex(key, s->key, cache_hash_len[h]))
 		return false;
 	s->hash = (enum xu_scram_hash)h;
 	s->iterations = iter;
@@ -191,9 +188,10 @@ static bool cache_mkdir(const char *dir)
 static char *cache_text(const char *account, const struct xu_cache *c, size_t *len)
 {
 	struct xu_buf b;
-	char *out = NULL;
-	size_t i;
-	bool scram = c->has_scram && (unsigned)c->scram.hash < 3;
+	char *out = NULL, salt[2 * XU_SCRAM_MAX_SALT + 1], key[2 * sizeof(c->scram.key) + 1];
+	bool scram = c->has_scram && (unsigned)c->scram.hash < 3 &&
+	             cache_hex(c->scram.salt, c->scram.salt_len, salt, sizeof(salt)) &&
+	             cache_hex(c->scram.key, cache_hash_len[c->scram.hash], key, sizeof(key));
 	enum xu_err err;
 
 	xu_buf_init(&b, CACHE_MAX_FILE - 1);
@@ -202,16 +200,9 @@ static char *cache_text(const char *account, const struct xu_cache *c, size_t *l
 	                  : c->sm == 0 ? "no"
 	                               : "unknown");
 	if (!err && scram)
-		err = xu_buf_addf(&b, "scram %s %u %zu ", cache_hashes[c->scram.hash],
-		                  c->scram.iterations, c->scram.salt_len);
-	for (i = 0; !err && scram && i < c->scram.salt_len; i++)
-		err = xu_buf_addf(&b, "%02x", c->scram.salt[i]);
-	if (!err && scram)
-		err = xu_buf_add(&b, " ", 1);
-	for (i = 0; !err && scram && i < cache_hash_len[c->scram.hash]; i++)
-		err = xu_buf_addf(&b, "%02x", c->scram.key[i]);
-	if (!err && scram)
-		err = xu_buf_add(&b, "\n", 1);
+		err = xu_buf_addf(&b, "scram %s %u %zu %s %s\n", cache_hashes[c->scram.hash],
+		                  c->scram.iterations, c->scram.salt_len, salt, key);
+	gnutls_memset(key, 0, sizeof(key));
 	if (!err && c->mechs[0] && c->cbs[0])
 		err = xu_buf_addf(&b, "mechs %s\ncbs %s\n", c->mechs, c->cbs);
 	if (!err)

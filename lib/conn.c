@@ -99,7 +99,6 @@ struct xu_conn {
 	bool eof;
 
 	enum conn_state state;
-	bool bye_sent; /* our </stream:stream> is out */
 	int64_t deadline;
 	enum xu_err err;
 	char errmsg[512];
@@ -670,7 +669,7 @@ static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features
 	c->state = CONN_BIND;
 	/* Pipelined, but the cache could not tell what the server offers: the features said it;
 	 * stanzas may follow at once. */
-	c->early = c->pipeline && !c->resume_id && !c->resend_due;
+	c->early = c->pipeline;
 	return XU_OK;
 }
 
@@ -875,18 +874,20 @@ static enum xu_err conn_resumed(struct xu_conn *c, const struct xu_stanza *st)
 	return XU_OK;
 }
 
-/* The cache follows the SASL offer (over TLS: what a plaintext stream offers may differ). */
-static void conn_note_offer(struct xu_conn *c, const struct xu_stanza *f)
+/* The cache follows the SASL offer (over TLS: what a plaintext stream offers may differ).
+ * True when it differs from what the cache held. */
+static bool conn_note_offer(struct xu_conn *c, const struct xu_stanza *f)
 {
 	char mechs[sizeof(c->cache.mechs)], cbs[sizeof(c->cache.cbs)];
 
 	if (!xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)))
 		mechs[0] = cbs[0] = '\0';
 	if (strcmp(mechs, c->cache.mechs) == 0 && strcmp(cbs, c->cache.cbs) == 0)
-		return;
+		return false;
 	memcpy(c->cache.mechs, mechs, sizeof(mechs));
 	memcpy(c->cache.cbs, cbs, sizeof(cbs));
 	c->cache_dirty = true;
+	return true;
 }
 
 /* Pipelined: with the cached SASL offer, the <auth/> goes out with the stream header after the
@@ -917,15 +918,11 @@ static enum xu_err conn_auth_early(struct xu_conn *c)
  * abort that exchange (RFC 6120 §6.4.4) and start one from what the server offers now. */
 static enum xu_err conn_check_early_auth(struct xu_conn *c, const struct xu_stanza *f)
 {
-	char mechs[sizeof(c->cache.mechs)], cbs[sizeof(c->cache.cbs)];
-
 	c->sasl_early = false;
 	c->state = CONN_SASL;
-	if (xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)) &&
-	    strcmp(mechs, c->cache.mechs) == 0 && strcmp(cbs, c->cache.cbs) == 0)
+	if (!conn_note_offer(c, f))
 		return XU_OK;
 	conn_log(c, XU_LOG_INFO, "the server's SASL offer changed since the cache: starting over");
-	conn_note_offer(c, f);
 	conn_save_cache(c);
 	xu_stanza_free(c->auth_features);
 	c->auth_features = xu_stanza_copy(f);
@@ -1011,12 +1008,9 @@ static void conn_remember_salted(struct xu_conn *c)
 
 static bool conn_salted_reused(const struct xu_conn *c)
 {
-	struct xu_scram_salted salted;
 	bool reused = false;
 
-	if (c->sasl && xu_sasl_salted(c->sasl, &salted, &reused))
-		gnutls_memset(&salted, 0, sizeof(salted));
-	return reused;
+	return c->sasl && xu_sasl_salted(c->sasl, NULL, &reused) && reused;
 }
 
 /* Refused with the remembered salted password: a wrong password, or (rarely: servers salt each
@@ -1059,7 +1053,7 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 		if (err)
 			return conn_fail(c, err, "out of memory");
 		err = conn_send_header(c);
-		if (!err && c->pipeline && !c->resume_id && !c->resend_due && c->cache.sm >= 0)
+		if (!err && c->pipeline && c->cache.sm >= 0)
 			err = conn_bind_early(c);
 		return err;
 	}
@@ -1520,7 +1514,7 @@ static enum xu_err conn_on_close(void *ctx)
 
 	conn_log(c, XU_LOG_DEBUG, "RECV </stream:stream>");
 	c->server_closed = true;
-	if (!c->bye_sent)
+	if (c->state != CONN_CLOSING)
 		return conn_fail(c, XU_ERR_TEMP, "server closed the stream");
 	return XU_OK;
 }
@@ -1552,7 +1546,7 @@ static enum xu_err conn_read(struct xu_conn *c)
 			    xu_tls_read(c->tls, buf, sizeof(buf), &n, c->errmsg, sizeof(c->errmsg));
 			if (err) {
 				c->eof = true;
-				if (c->bye_sent)
+				if (c->state == CONN_CLOSING)
 					return XU_OK;
 				return conn_lost(c, err, c->errmsg);
 			}
@@ -1562,7 +1556,7 @@ static enum xu_err conn_read(struct xu_conn *c)
 				r = 0;
 			else if (r == 0) {
 				c->eof = true;
-				if (c->bye_sent)
+				if (c->state == CONN_CLOSING)
 					return XU_OK;
 				return conn_lost(c, XU_ERR_TEMP,
 				                 "the server closed the connection");
@@ -1825,7 +1819,7 @@ enum xu_err xu_conn_wait(struct xu_conn *c, xu_conn_until_fn *until, void *ctx, 
 /* Stanzas may go out: ready, or pipelined behind the bind request. */
 static bool conn_can_send(const struct xu_conn *c)
 {
-	return (c->state == CONN_READY || c->early) && !c->bye_sent;
+	return c->state == CONN_READY || (c->early && c->state < CONN_READY);
 }
 
 /* Confirmed up to what was sent when the flush began: answers we send meanwhile (pings,
@@ -2009,23 +2003,6 @@ enum xu_err xu_conn_iq(struct xu_conn *c, struct xu_stanza *iq, struct xu_stanza
 	return XU_OK;
 }
 
-/* After our closing tag and the wait for the server's (RFC 6120 §4.4): end TLS. When
- * everything was confirmed before we said goodbye, a slow or rude goodbye loses nothing, so it
- * is logged, not reported. */
-static void conn_hang_up(struct xu_conn *c)
-{
-	if (c->tls_active && !c->err)
-		xu_tls_bye(c->tls);
-	if (c->err) {
-		conn_log(c, XU_LOG_INFO, "while closing: %s", c->errmsg);
-		if (c->confirmed >= c->seq) {
-			c->err = XU_OK;
-			c->errmsg[0] = '\0';
-		}
-	}
-	conn_log(c, XU_LOG_INFO, "disconnected");
-}
-
 enum xu_err xu_conn_close(struct xu_conn *c)
 {
 	bool was_ready = c->state == CONN_READY;
@@ -2033,7 +2010,6 @@ enum xu_err xu_conn_close(struct xu_conn *c)
 
 	if (c->fd >= 0 && was_ready) {
 		c->state = CONN_CLOSING;
-		c->bye_sent = true;
 		/* Tell the server exactly what we handled: what is still queued, it keeps and
 		 * redelivers. */
 		if (c->sm_enabled)
@@ -2045,7 +2021,18 @@ enum xu_err xu_conn_close(struct xu_conn *c)
 				c->deadline = limit;
 			conn_wait(c, conn_is_closed);
 		}
-		conn_hang_up(c);
+		if (c->tls_active && !c->err)
+			xu_tls_bye(c->tls);
+		if (c->err) {
+			/* Everything was confirmed before we said goodbye: a slow or rude goodbye
+			 * loses nothing, so it is logged, not reported. */
+			conn_log(c, XU_LOG_INFO, "while closing: %s", c->errmsg);
+			if (c->confirmed >= c->seq) {
+				c->err = XU_OK;
+				c->errmsg[0] = '\0';
+			}
+		}
+		conn_log(c, XU_LOG_INFO, "disconnected");
 	}
 	if (c->fd >= 0)
 		close(c->fd);
@@ -2109,7 +2096,8 @@ enum xu_err xu_conn_resume_from(struct xu_conn *c, struct xu_conn *old)
 
 	if (c->state != CONN_NEW)
 		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
-	/* A reconnection takes the careful path: what it resumes or resends goes first. */
+	/* A reconnection takes the careful path: what it resumes or resends goes first (so a
+	 * pipelining connection never has a session to resume or stanzas to resend). */
 	c->pipeline = false;
 	if (!old)
 		return XU_OK;

@@ -651,7 +651,8 @@ bool xu_scram_salted(const struct xu_scram *s, struct xu_scram_salted *out, bool
 {
 	if (!s->has_salted)
 		return false;
-	*out = s->salted;
+	if (out)
+		*out = s->salted;
 	*reused = s->reused;
 	return true;
 }

@@ -147,8 +147,8 @@ enum xu_err xu_scram_client_final(struct xu_scram *s, const char *server_first, 
 /* Check v= of server-final. Errors: XU_ERR_AUTH (e=...), XU_ERR_PROTO (missing/wrong v=). */
 enum xu_err xu_scram_verify(struct xu_scram *s, const char *server_final, size_t len);
 const char *xu_scram_errmsg(const struct xu_scram *s);
-/* After the client-final: the salted password it used (false before, or when the salt was too
- * long to remember); *reused: it was params.known. */
+/* After the client-final: the salted password it used into *out (unless NULL; false before,
+ * or when the salt was too long to remember); *reused: it was params.known. */
 bool xu_scram_salted(const struct xu_scram *s, struct xu_scram_salted *out, bool *reused);
 /* The largest iteration count accepted in server-first: a hostile server must not make the
  * client spin for hours (10,000,000 PBKDF2 rounds take a few seconds). */

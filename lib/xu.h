@@ -618,15 +618,14 @@ struct xu_conn_opts {
 	bool resend_unacked;
 	/* One-shot use, fewest round trips: xu_conn_open returns once authenticated, with the
 	 * resource binding on its way behind the stream restart; what is sent from then on goes
-	 * in the same flight (the server handles a stream in order, RFC 6120 §10.1). No stream
-	 * management unless the cache says the server offered it last time (then <enable/>
-	 * goes in the same flight); else pings confirm. A connection opened with
-	 * xu_conn_resume_from does not pipeline. */
+	 * in the same flight (the server handles a stream in order, RFC 6120 §10.1). With a
+	 * cache_dir that knows the server, the SASL <auth/> goes with the stream header and
+	 * binding (and <enable/>) with the restart header; without, the features decide. A
+	 * connection opened with xu_conn_resume_from does not pipeline. */
 	bool pipeline;
-	/* Directory of per-account hints (what the server offered last time; see
-	 * xmpp-utils(7)), read at xu_conn_open and rewritten when the server changed. With
-	 * pipeline, stream management is enabled in the first flight when the server offered it
-	 * last time. NULL: none. */
+	/* Directory of per-account hints (what the server offered last time, the SCRAM key; see
+	 * FILES in xmpp-send(1)), read at xu_conn_open and rewritten when they change. NULL:
+	 * none. */
 	const char *cache_dir;
 };
 
