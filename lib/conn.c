@@ -637,6 +637,17 @@ static enum xu_err conn_post_auth(struct xu_conn *c, const struct xu_stanza *fea
 	return XU_OK;
 }
 
+/* XEP-0198 <enable/>, asking for resumption when we want it. */
+static enum xu_err conn_send_enable(struct xu_conn *c)
+{
+	enum xu_err err =
+	    conn_write_raw(c, c->resumable ? "<enable xmlns='" XU_NS_SM "' resume='true'/>"
+	                                   : "<enable xmlns='" XU_NS_SM "'/>");
+
+	c->sm_requested = !err;
+	return err;
+}
+
 /* After authentication: XEP-0478 limits, then bind, session and SM enable in one flight:
  * the server handles them in order (RFC 6120 §10.1), so nothing is gained by waiting. */
 static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features)
@@ -651,17 +662,9 @@ static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features
 	if (err)
 		return err;
 	if (xu_stanza_child(features, "sm", XU_NS_SM)) {
-		struct xu_stanza *en = xu_stanza_new("enable", XU_NS_SM);
-
-		if (!en || (c->resumable && xu_stanza_set_attr(en, "resume", "true"))) {
-			xu_stanza_free(en);
-			return conn_fail(c, XU_ERR_NOMEM, "out of memory");
-		}
-		err = conn_write(c, en);
-		xu_stanza_free(en);
+		err = conn_send_enable(c);
 		if (err)
 			return err;
-		c->sm_requested = true;
 	}
 	conn_log(c, XU_LOG_INFO, "binding a resource%s%s",
 	         c->session_id ? ", starting a session" : "",
@@ -696,12 +699,8 @@ static enum xu_err conn_bind_early(struct xu_conn *c)
 {
 	enum xu_err err = conn_send_bind(c);
 
-	if (!err && c->cache.sm == 1) {
-		err =
-		    conn_write_raw(c, c->resumable ? "<enable xmlns='" XU_NS_SM "' resume='true'/>"
-		                                   : "<enable xmlns='" XU_NS_SM "'/>");
-		c->sm_requested = !err;
-	}
+	if (!err && c->cache.sm == 1)
+		err = conn_send_enable(c);
 	c->early = !err;
 	if (!err)
 		conn_log(c, XU_LOG_INFO, "binding a resource%s (pipelined)",
