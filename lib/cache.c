@@ -102,6 +102,40 @@ static bool cache_names(const char *v, size_t max)
 	       strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_,") == n;
 }
 
+/* "fast MECHANISM EXPIRY-MS TOKENHEX" (the token masked) */
+static bool cache_fast(struct xu_cache *c, const char *val)
+{
+	char mech[sizeof(c->fast_mech)], tok[2 * XU_CACHE_TOKEN_MAX + 2];
+	long long expiry;
+	int end = -1;
+	size_t n;
+
+	if (sscanf(val, "%31s %lld %385s%n", mech, &expiry, tok, &end) != 3 || end < 0 ||
+	    val[end] || !cache_names(mech, sizeof(mech)) || expiry <= 0)
+		return false;
+	n = strlen(tok) / 2;
+	if (n == 0 || n > XU_CACHE_TOKEN_MAX || !cache_unhex(tok, c->fast_token, n))
+		return false;
+	memcpy(c->fast_mech, mech, sizeof(mech));
+	c->fast_expiry_ms = expiry;
+	c->fast_len = n;
+	return true;
+}
+
+/* A UUID as xu_cache_new_agent writes it. */
+static bool cache_agent(const char *v)
+{
+	size_t i;
+
+	if (strlen(v) != 36)
+		return false;
+	for (i = 0; i < 36; i++)
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ? v[i] != '-'
+		                                              : !strchr("0123456789abcdef", v[i]))
+			return false;
+	return true;
+}
+
 static void cache_line(struct xu_cache *c, const char *key, const char *val)
 {
 	if (strcmp(key, "sm") == 0)
@@ -112,21 +146,68 @@ static void cache_line(struct xu_cache *c, const char *key, const char *val)
 		snprintf(c->mechs, sizeof(c->mechs), "%s", val);
 	else if (strcmp(key, "cbs") == 0 && cache_names(val, sizeof(c->cbs)))
 		snprintf(c->cbs, sizeof(c->cbs), "%s", val);
+	else if (strcmp(key, "sasl2") == 0)
+		c->sasl2 = strcmp(val, "yes") == 0;
+	else if (strcmp(key, "agent") == 0 && cache_agent(val))
+		snprintf(c->agent, sizeof(c->agent), "%s", val);
+	else if (strcmp(key, "fast") == 0 && !cache_fast(c, val))
+		c->fast_mech[0] = '\0';
+}
+
+/* XOR up to 64 bytes of buf with HMAC-SHA-512(password, msg). */
+static enum xu_err cache_xor(unsigned char *buf, size_t len, const char *password, const void *msg,
+                             size_t mlen)
+{
+	unsigned char mask[64];
+	size_t i;
+
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA512, password, strlen(password), msg, mlen, mask) < 0)
+		return XU_ERR_INTERNAL;
+	for (i = 0; i < len && i < sizeof(mask); i++)
+		buf[i] ^= mask[i];
+	gnutls_memset(mask, 0, sizeof(mask));
+	return XU_OK;
 }
 
 enum xu_err xu_cache_mask(struct xu_scram_salted *s, const char *password)
 {
-	unsigned char mask[64], msg[32 + XU_SCRAM_MAX_SALT];
-	size_t i, n;
+	unsigned char msg[32 + XU_SCRAM_MAX_SALT];
+	size_t n;
 
 	n = (size_t)snprintf((char *)msg, 32, "xmpp-utils %d %u ", (int)s->hash, s->iterations);
 	memcpy(msg + n, s->salt, s->salt_len);
-	if (gnutls_hmac_fast(GNUTLS_MAC_SHA512, password, strlen(password), msg, n + s->salt_len,
-	                     mask) < 0)
+	return cache_xor(s->key, sizeof(s->key), password, msg, n + s->salt_len);
+}
+
+enum xu_err xu_cache_mask_token(unsigned char *token, size_t len, const char *password,
+                                const char *agent)
+{
+	char msg[96];
+	size_t i;
+
+	/* One HMAC block per 64 bytes, each labelled with its index. */
+	for (i = 0; i < len; i += 64) {
+		int n = snprintf(msg, sizeof(msg), "xmpp-utils fast %s %zu", agent, i / 64);
+
+		if (n < 0 || (size_t)n >= sizeof(msg) ||
+		    cache_xor(token + i, len - i, password, msg, (size_t)n))
+			return XU_ERR_INTERNAL;
+	}
+	return XU_OK;
+}
+
+enum xu_err xu_cache_new_agent(char out[40])
+{
+	unsigned char r[16];
+	char hex[33];
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, r, sizeof(r)) < 0)
 		return XU_ERR_INTERNAL;
-	for (i = 0; i < sizeof(s->key); i++)
-		s->key[i] ^= mask[i];
-	gnutls_memset(mask, 0, sizeof(mask));
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	if (!cache_hex(r, sizeof(r), hex, sizeof(hex)))
+		return XU_ERR_INTERNAL;
+	snprintf(out, 40, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 	return XU_OK;
 }
 
@@ -188,7 +269,8 @@ static bool cache_mkdir(const char *dir)
 static char *cache_text(const char *account, const struct xu_cache *c, size_t *len)
 {
 	struct xu_buf b;
-	char *out = NULL, salt[2 * XU_SCRAM_MAX_SALT + 1], key[2 * sizeof(c->scram.key) + 1];
+	char *out = NULL, salt[2 * XU_SCRAM_MAX_SALT + 1], key[2 * sizeof(c->scram.key) + 1],
+	     tok[2 * XU_CACHE_TOKEN_MAX + 1];
 	bool scram = c->has_scram && (unsigned)c->scram.hash < 3 &&
 	             cache_hex(c->scram.salt, c->scram.salt_len, salt, sizeof(salt)) &&
 	             cache_hex(c->scram.key, cache_hash_len[c->scram.hash], key, sizeof(key));
@@ -205,6 +287,15 @@ static char *cache_text(const char *account, const struct xu_cache *c, size_t *l
 	gnutls_memset(key, 0, sizeof(key));
 	if (!err && c->mechs[0] && c->cbs[0])
 		err = xu_buf_addf(&b, "mechs %s\ncbs %s\n", c->mechs, c->cbs);
+	if (!err && c->sasl2)
+		err = xu_buf_adds(&b, "sasl2 yes\n");
+	if (!err && c->agent[0])
+		err = xu_buf_addf(&b, "agent %s\n", c->agent);
+	if (!err && c->fast_mech[0] && c->fast_len && c->fast_len <= XU_CACHE_TOKEN_MAX &&
+	    cache_hex(c->fast_token, c->fast_len, tok, sizeof(tok)))
+		err = xu_buf_addf(&b, "fast %s %lld %s\n", c->fast_mech,
+		                  (long long)c->fast_expiry_ms, tok);
+	gnutls_memset(tok, 0, sizeof(tok));
 	if (!err)
 		err = xu_buf_take(&b, &out, len);
 	xu_buf_wipe_free(&b);

@@ -76,10 +76,15 @@ struct xu_sasl_params {
 	bool tls;                            /* the stream is encrypted (PLAIN allowed) */
 	struct xu_tls *tls_session;          /* for channel binding, or NULL */
 	const struct xu_scram_salted *known; /* SCRAM: a remembered salted password, or NULL */
+	bool sasl2;                          /* XEP-0388 framing: <authenticate/> and its kin */
+	const unsigned char *token;          /* XEP-0484: log in with this FAST token, */
+	size_t token_len;
+	const char *token_mech; /* with this HT-* mechanism (offered: the caller checked) */
 };
 
-/* Choose the strongest mechanism offered in <mechanisms/> (and XEP-0440 channel bindings in
- * `features`) and build the <auth/> element. Errors: XU_ERR_AUTH (nothing usable), XU_ERR_NOMEM,
+/* Choose the strongest mechanism offered in <mechanisms/> (XEP-0388: in <authentication/>; and
+ * XEP-0440 channel bindings in `features`) and build the <auth/> (<authenticate/>) element;
+ * with a token, its HT-* mechanism (XEP-0484). Errors: XU_ERR_AUTH (nothing usable), XU_ERR_NOMEM,
  * XU_ERR_USAGE (forced mechanism unknown). Message in errbuf. */
 enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza *features,
                           struct xu_sasl **out, struct xu_stanza **auth, char *errbuf,
@@ -100,11 +105,51 @@ bool xu_sasl_offer(const struct xu_stanza *features, char *mechs, size_t mlen, c
                    size_t clen);
 /* Features holding just that offer (the cache's), for xu_sasl_start. NULL: out of memory. */
 struct xu_stanza *xu_sasl_offer_features(const char *mechs, const char *cbs);
+/* XEP-0484 HT-SHA-256-*: true when mech is one we can use, with *cb_type the channel binding
+ * it needs (NULL for -NONE). */
+bool xu_sasl_ht(const char *mech, const char **cb_type);
 /* The mechanism in use, e.g. "SCRAM-SHA-1-PLUS". */
 const char *xu_sasl_mechanism(const struct xu_sasl *s);
 /* SCRAM, after the client-final: the salted password used (see xu_scram_salted). */
 bool xu_sasl_salted(const struct xu_sasl *s, struct xu_scram_salted *out, bool *reused);
 void xu_sasl_free(struct xu_sasl *s);
+
+/* ---------------------------------------------------------------- sasl2.c (XEP-0388, 0386, 0484)
+ */
+
+#define XU_SASL2_MAX_FAST 8
+
+/* What <authentication xmlns='urn:xmpp:sasl:2'/> offers inline (pointers into the features). */
+struct xu_sasl2_offer {
+	bool bind2;                          /* XEP-0386 */
+	const char *fast[XU_SASL2_MAX_FAST]; /* XEP-0484 HT-* mechanisms we can use */
+	size_t nfast;
+};
+
+/* False when the features offer no SASL2. */
+bool xu_sasl2_offer(const struct xu_stanza *features, struct xu_sasl2_offer *o);
+bool xu_sasl2_offers_fast(const struct xu_sasl2_offer *o, const char *mech);
+
+/* What we add to <authenticate/>; NULL / false leave a part out. */
+struct xu_sasl2_request {
+	const char *agent;      /* <user-agent id=''/>: the id FAST tokens are issued to */
+	const char *bind_tag;   /* Bind2: the server makes the resource from this tag */
+	const char *token_mech; /* <request-token mechanism=''/> */
+	bool fast;              /* <fast/>: the mechanism is the token's */
+};
+
+/* Errors: XU_ERR_NOMEM. */
+enum xu_err xu_sasl2_request(struct xu_stanza *authenticate, const struct xu_sasl2_request *r);
+
+/* What a <success xmlns='urn:xmpp:sasl:2'/> says (pointers into it; NULL when absent). */
+struct xu_sasl2_outcome {
+	const char *authzid;                 /* <authorization-identifier/> */
+	bool bound;                          /* Bind2 <bound/> */
+	const struct xu_stanza *bind_failed; /* Bind2 <failed/> */
+	const char *token, *expiry;          /* FAST <token/> */
+};
+
+void xu_sasl2_outcome(const struct xu_stanza *success, struct xu_sasl2_outcome *o);
 
 /* ---------------------------------------------------------------- service.c */
 

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 enum conn_state {
@@ -112,6 +113,11 @@ struct xu_conn {
 	bool sasl_early;    /* <auth/> went with the header, chosen from the cached SASL offer */
 	bool sasl_aborting; /* ... which the features contradicted: <abort/> is out */
 	struct xu_stanza *auth_features; /* the real offer, for the <auth/> after the abort */
+	bool sasl2;                      /* authenticating with XEP-0388 */
+	bool fast_used;                  /* ... with the cached FAST token (XEP-0484) */
+	bool fast_refused;               /* which was refused: xu_conn_open tries again without */
+	const char *fast_asked;          /* the mechanism of the token we asked for */
+	bool bound2;                     /* bound by Bind2 (XEP-0386) with the authentication */
 	bool proceed_seen;
 	char *bind_id;
 	char *session_id;
@@ -223,8 +229,10 @@ static void conn_trace(struct xu_conn *c, const char *dir, const struct xu_stanz
 
 	if (!c->log || c->log_level < XU_LOG_DEBUG)
 		return;
-	if (strcmp(xu_stanza_ns(st), XU_NS_SASL) == 0 && *xu_stanza_text(st)) {
-		copy = xu_stanza_new(xu_stanza_name(st), XU_NS_SASL);
+	if ((strcmp(xu_stanza_ns(st), XU_NS_SASL) == 0 && *xu_stanza_text(st)) ||
+	    strcmp(xu_stanza_ns(st), XU_NS_SASL2) == 0) {
+		/* XEP-0388 elements carry payloads, and FAST tokens, in children: all go. */
+		copy = xu_stanza_new(xu_stanza_name(st), xu_stanza_ns(st));
 		if (copy) {
 			size_t i;
 			const char *n, *v;
@@ -648,6 +656,14 @@ static enum xu_err conn_send_enable(struct xu_conn *c)
 	return err;
 }
 
+/* Enable XEP-0198 when the features offer it. */
+static enum xu_err conn_enable_sm(struct xu_conn *c, const struct xu_stanza *features)
+{
+	if (!xu_stanza_child(features, "sm", XU_NS_SM))
+		return XU_OK;
+	return conn_send_enable(c);
+}
+
 /* After authentication: XEP-0478 limits, then bind, session and SM enable in one flight:
  * the server handles them in order (RFC 6120 §10.1), so nothing is gained by waiting. */
 static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features)
@@ -659,13 +675,10 @@ static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features
 	err = conn_send_bind(c);
 	if (!err)
 		err = conn_session(c, features);
+	if (!err)
+		err = conn_enable_sm(c, features);
 	if (err)
 		return err;
-	if (xu_stanza_child(features, "sm", XU_NS_SM)) {
-		err = conn_send_enable(c);
-		if (err)
-			return err;
-	}
 	conn_log(c, XU_LOG_INFO, "binding a resource%s%s",
 	         c->session_id ? ", starting a session" : "",
 	         c->sm_requested ? ", enabling stream management" : "");
@@ -674,6 +687,24 @@ static enum xu_err conn_bind(struct xu_conn *c, const struct xu_stanza *features
 	 * stanzas may follow at once. */
 	c->early = c->pipeline;
 	return XU_OK;
+}
+
+/* Bound with the authentication (Bind2): what is left is the features' limits and stream
+ * management (its own <enable/>: inline enabling needs more than Prosody 0.12 has). */
+static enum xu_err conn_bound2(struct xu_conn *c, const struct xu_stanza *features)
+{
+	enum xu_err err;
+
+	conn_limits(c, features);
+	conn_note_sm(c, features);
+	err = conn_session(c, features);
+	if (!err)
+		err = conn_enable_sm(c, features);
+	if (err)
+		return err;
+	c->state = CONN_BIND;
+	c->early = c->pipeline;
+	return conn_maybe_ready(c);
 }
 
 static enum xu_err conn_request_confirmation(struct xu_conn *c);
@@ -731,14 +762,74 @@ static enum xu_err conn_bind_checked(struct xu_conn *c, const struct xu_stanza *
 	return conn_maybe_ready(c);
 }
 
+/* XEP-0484: the cached token, unmasked into tok, when it can be used here: same mechanism
+ * still offered, not expired (a minute's margin), no mechanism forced. Its length, or 0. */
+static size_t conn_fast_token(struct xu_conn *c, const struct xu_sasl2_offer *o,
+                              unsigned char tok[XU_CACHE_TOKEN_MAX])
+{
+	const struct xu_cache *k = &c->cache;
+
+	if (!k->fast_mech[0] || !k->agent[0] || c->mechanism ||
+	    !xu_sasl2_offers_fast(o, k->fast_mech) ||
+	    k->fast_expiry_ms < (int64_t)time(NULL) * 1000 + 60000)
+		return 0;
+	memcpy(tok, k->fast_token, k->fast_len);
+	if (xu_cache_mask_token(tok, k->fast_len, c->password, k->agent) != XU_OK)
+		return 0;
+	return k->fast_len;
+}
+
+/* The HT-* mechanism to ask a token for: bound to this TLS session where the server can
+ * (tls-exporter on 1.3, tls-unique on 1.2, or the certificate), else -NONE. */
+static const char *conn_fast_pick(const struct xu_conn *c, const struct xu_sasl2_offer *o)
+{
+	const char *const pref[] = {xu_tls_is13(c->tls) ? "HT-SHA-256-EXPR" : "HT-SHA-256-UNIQ",
+	                            "HT-SHA-256-ENDP", "HT-SHA-256-NONE"};
+	size_t i;
+
+	for (i = 0; i < sizeof(pref) / sizeof(pref[0]); i++)
+		if (xu_sasl2_offers_fast(o, pref[i]))
+			return pref[i];
+	return NULL;
+}
+
+/* XEP-0388: the SASL2 parts of <authenticate/>. With the cache: a stable user-agent id and a
+ * FAST token asked for (or used); Bind2 when the server offers it, we bind a new session and
+ * no resource was asked for (Bind2 lets the server choose it). */
+static enum xu_err conn_sasl2_request(struct xu_conn *c, const struct xu_sasl2_offer *o,
+                                      struct xu_stanza *auth)
+{
+	struct xu_sasl2_request r;
+	const char *res = c->resource ? c->resource : xu_jid_resource(c->jid);
+
+	memset(&r, 0, sizeof(r));
+	if (c->cache_dir && !c->cache.agent[0] && xu_cache_new_agent(c->cache.agent) == XU_OK)
+		c->cache_dirty = true;
+	if (c->cache_dir && c->cache.agent[0]) {
+		r.agent = c->cache.agent;
+		r.fast = c->fast_used;
+		/* A token used is renewed by the server when it is due; else ask for one. */
+		r.token_mech = c->fast_used || c->mechanism ? NULL : conn_fast_pick(c, o);
+		c->fast_asked = r.token_mech;
+	}
+	if (o->bind2 && !c->resume_id && !(res && *res))
+		r.bind_tag = "xmpp-utils";
+	if (xu_sasl2_request(auth, &r) != XU_OK)
+		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	return XU_OK;
+}
+
 static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *features)
 {
 	struct xu_sasl_params p;
 	struct xu_scram_salted known;
+	struct xu_sasl2_offer o;
 	struct xu_stanza *auth = NULL;
+	unsigned char tok[XU_CACHE_TOKEN_MAX];
 	enum xu_err err;
 
-	if (!xu_stanza_child(features, "mechanisms", XU_NS_SASL))
+	c->sasl2 = xu_sasl2_offer(features, &o);
+	if (!c->sasl2 && !xu_stanza_child(features, "mechanisms", XU_NS_SASL))
 		return conn_fail(c, XU_ERR_PROTO, "server offers no SASL authentication");
 	memset(&p, 0, sizeof(p));
 	p.authcid = xu_jid_local(c->jid);
@@ -746,16 +837,29 @@ static enum xu_err conn_authenticate(struct xu_conn *c, const struct xu_stanza *
 	p.force = c->mechanism;
 	p.tls = c->tls_active;
 	p.tls_session = c->tls_active ? c->tls : NULL;
+	p.sasl2 = c->sasl2;
 	/* The salted password of the last login (the cache): no PBKDF2 while the salt holds. */
 	known = c->cache.scram;
 	if (c->cache.has_scram && xu_cache_mask(&known, c->password) == XU_OK)
 		p.known = &known;
+	if (c->sasl2 && c->cache_dir && (p.token_len = conn_fast_token(c, &o, tok)) > 0) {
+		p.token = tok;
+		p.token_mech = c->cache.fast_mech;
+	}
 	err = xu_sasl_start(&p, features, &c->sasl, &auth, c->errmsg, sizeof(c->errmsg));
 	gnutls_memset(&known, 0, sizeof(known));
+	gnutls_memset(tok, 0, sizeof(tok));
 	if (err)
 		return conn_fail(c, err, "%s", c->errmsg);
-	conn_log(c, XU_LOG_INFO, "authenticating as %s with %s", xu_jid_bare(c->jid),
-	         xu_sasl_mechanism(c->sasl));
+	c->fast_used = p.token != NULL;
+	if (c->sasl2)
+		err = conn_sasl2_request(c, &o, auth);
+	if (err) {
+		xu_stanza_free(auth);
+		return err;
+	}
+	conn_log(c, XU_LOG_INFO, "authenticating as %s with %s%s", xu_jid_bare(c->jid),
+	         xu_sasl_mechanism(c->sasl), c->sasl2 ? " (SASL2)" : "");
 	err = conn_write(c, auth);
 	xu_stanza_free(auth);
 	c->state = CONN_SASL;
@@ -878,13 +982,16 @@ static enum xu_err conn_resumed(struct xu_conn *c, const struct xu_stanza *st)
 static bool conn_note_offer(struct xu_conn *c, const struct xu_stanza *f)
 {
 	char mechs[sizeof(c->cache.mechs)], cbs[sizeof(c->cache.cbs)];
+	bool sasl2 = xu_stanza_child(f, "authentication", XU_NS_SASL2) != NULL;
 
 	if (!xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)))
 		mechs[0] = cbs[0] = '\0';
-	if (strcmp(mechs, c->cache.mechs) == 0 && strcmp(cbs, c->cache.cbs) == 0)
+	if (strcmp(mechs, c->cache.mechs) == 0 && strcmp(cbs, c->cache.cbs) == 0 &&
+	    sasl2 == c->cache.sasl2)
 		return false;
 	memcpy(c->cache.mechs, mechs, sizeof(mechs));
 	memcpy(c->cache.cbs, cbs, sizeof(cbs));
+	c->cache.sasl2 = sasl2;
 	c->cache_dirty = true;
 	return true;
 }
@@ -896,7 +1003,8 @@ static enum xu_err conn_auth_early(struct xu_conn *c)
 	struct xu_stanza *f;
 	enum xu_err err;
 
-	if (!c->pipeline || !c->cache.mechs[0] || !c->cache.cbs[0] ||
+	/* A server with SASL2 gets it (conn_authenticate), chosen from its features. */
+	if (!c->pipeline || c->cache.sasl2 || !c->cache.mechs[0] || !c->cache.cbs[0] ||
 	    !strstr(c->cache.mechs, "SCRAM-") ||
 	    (c->mechanism && strncasecmp(c->mechanism, "SCRAM-", 6) != 0))
 		return XU_OK;
@@ -979,6 +1087,8 @@ static enum xu_err conn_features(struct xu_conn *c, const struct xu_stanza *f)
 		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
 	if (c->resume_id)
 		return conn_resume(c, f);
+	if (c->bound2)
+		return conn_bound2(c, f);
 	if (c->early)
 		return conn_bind_checked(c, f);
 	return conn_bind(c, f);
@@ -1024,6 +1134,55 @@ static void conn_forget_salted(struct xu_conn *c)
 	conn_save_cache(c);
 }
 
+/* XEP-0484: a new token (masked) for the next login. */
+static void conn_keep_token(struct xu_conn *c, const struct xu_sasl2_outcome *o)
+{
+	const char *mech = c->fast_used ? c->cache.fast_mech : NULL;
+	size_t n = o->token ? strlen(o->token) : 0;
+	int64_t expiry;
+
+	if (!n || !c->cache_dir || !c->cache.agent[0])
+		return;
+	if (!mech)
+		mech = c->fast_asked;
+	if (!mech || n > XU_CACHE_TOKEN_MAX || strlen(mech) >= sizeof(c->cache.fast_mech) ||
+	    !o->expiry || !xu_utc_parse(o->expiry, &expiry))
+		return;
+	memmove(c->cache.fast_mech, mech, strlen(mech) + 1);
+	memcpy(c->cache.fast_token, o->token, n);
+	c->cache.fast_len = n;
+	c->cache.fast_expiry_ms = expiry;
+	if (xu_cache_mask_token(c->cache.fast_token, n, c->password, c->cache.agent) != XU_OK)
+		c->cache.fast_mech[0] = '\0';
+	c->cache_dirty = true;
+}
+
+/* XEP-0388 success: no stream restart. The JID is the authorization identifier; with Bind2
+ * it carries the resource the server bound. The features follow (conn_features). */
+static enum xu_err conn_sasl2_success(struct xu_conn *c, const struct xu_stanza *st)
+{
+	struct xu_sasl2_outcome o;
+	const char *why = NULL;
+	char msg[400];
+
+	xu_sasl2_outcome(st, &o);
+	conn_keep_token(c, &o);
+	if (o.bind_failed) {
+		xu_error_describe(o.bind_failed, XU_NS_STANZAS, msg, sizeof(msg));
+		return conn_fail(c, XU_ERR_REFUSED, "resource binding refused: %s", msg);
+	}
+	if (o.bound) {
+		if (!o.authzid || xu_jid_parse(o.authzid, &c->bound, &why) != XU_OK ||
+		    !xu_jid_resource(c->bound) || !xu_jid_bare_equal(c->bound, c->jid))
+			return conn_fail(c, XU_ERR_PROTO, "server bound an invalid JID%s%s",
+			                 why ? ": " : "", why ? why : "");
+		conn_log(c, XU_LOG_INFO, "bound to %s (Bind2)", xu_jid_full(c->bound));
+		c->bound2 = true;
+	}
+	c->state = CONN_STREAM;
+	return XU_OK;
+}
+
 static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 {
 	const char *name = xu_stanza_name(st);
@@ -1048,6 +1207,8 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 		conn_remember_salted(c);
 		c->authenticated = true;
 		conn_log(c, XU_LOG_INFO, "authenticated");
+		if (c->sasl2)
+			return conn_sasl2_success(c, st);
 		err = xu_xml_restart(c->xml);
 		if (err)
 			return conn_fail(c, err, "out of memory");
@@ -1062,9 +1223,22 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 		if (reused)
 			conn_forget_salted(c);
 		xu_error_describe(st, XU_NS_SASL, why, sizeof(why));
+		if (c->fast_used) {
+			/* Expired or revoked early, or the server lost it: the password still
+			 * works. */
+			c->cache.fast_mech[0] = '\0';
+			c->cache_dirty = true;
+			conn_save_cache(c);
+			c->fast_refused = true;
+			return conn_fail(c, XU_ERR_AUTH, "the cached FAST token was refused: %s",
+			                 why);
+		}
 		return conn_fail(c, XU_ERR_AUTH, "authentication failed: %s%s", why,
 		                 reused ? " (with the cached SCRAM key, now dropped)" : "");
 	}
+	if (c->sasl2 && strcmp(name, "continue") == 0)
+		return conn_fail(c, XU_ERR_AUTH,
+		                 "the server asks for more than the password (SASL2 <continue/>)");
 	return conn_fail(c, XU_ERR_PROTO, "unexpected <%s/> during authentication", name);
 }
 
@@ -1429,7 +1603,7 @@ static enum xu_err conn_on_stanza(void *ctx, struct xu_stanza *st)
 			err = conn_fail(c, XU_ERR_TLS, "server refused STARTTLS (<%s/>)", name);
 		break;
 	case CONN_SASL:
-		if (strcmp(ns, XU_NS_SASL) == 0)
+		if (strcmp(ns, c->sasl2 ? XU_NS_SASL2 : XU_NS_SASL) == 0)
 			err = conn_sasl_step(c, st);
 		else
 			err = conn_fail(c, XU_ERR_PROTO, "unexpected <%s/> during authentication",
@@ -1870,17 +2044,39 @@ static enum xu_err conn_load_cache(struct xu_conn *c)
 	return XU_OK;
 }
 
-enum xu_err xu_conn_open(struct xu_conn *c)
+/* After a refused FAST token: back to a new connection, as before xu_conn_open. Only what
+ * negotiation up to authentication sets is undone. */
+static void conn_reset(struct xu_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	xu_tls_free(c->tls);
+	c->tls = NULL;
+	c->tls_active = c->direct_tls = c->eof = false;
+	xu_buf_wipe_free(&c->out);
+	xu_buf_init(&c->out, 0);
+	xu_sasl_free(c->sasl);
+	c->sasl = NULL;
+	xu_stanza_free(c->auth_features);
+	c->auth_features = NULL;
+	c->starttls_sent = c->sasl_early = c->sasl_aborting = c->proceed_seen = false;
+	c->sasl2 = c->fast_used = c->fast_refused = c->bound2 = false;
+	c->fast_asked = NULL;
+	c->err = XU_OK;
+	c->errmsg[0] = '\0';
+	c->state = CONN_NEW;
+}
+
+static enum xu_err conn_open_once(struct xu_conn *c)
 {
 	struct xu_xml_handlers h = conn_handlers_proto;
 	enum xu_err err;
 
-	if (c->state != CONN_NEW)
-		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
 	h.ctx = c;
+	xu_xml_free(c->xml);
+	c->xml = NULL;
 	err = xu_xml_new(&h, NULL, &c->xml);
-	if (!err)
-		err = conn_load_cache(c);
 	if (err)
 		return conn_fail(c, err, "out of memory");
 	err = xu_net_connect(xu_jid_domain_ascii(c->jid), c->host, c->port, c->want_direct_tls,
@@ -1909,6 +2105,22 @@ enum xu_err xu_conn_open(struct xu_conn *c)
 	if (err)
 		return err;
 	return conn_wait(c, conn_can_send);
+}
+
+enum xu_err xu_conn_open(struct xu_conn *c)
+{
+	enum xu_err err;
+
+	if (c->state != CONN_NEW)
+		return conn_fail(c, XU_ERR_USAGE, "connection already opened");
+	if (conn_load_cache(c))
+		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	err = conn_open_once(c);
+	if (err != XU_ERR_AUTH || !c->fast_refused)
+		return err;
+	conn_log(c, XU_LOG_INFO, "%s; logging in again with the password", c->errmsg);
+	conn_reset(c);
+	return conn_open_once(c);
 }
 
 enum xu_err xu_conn_send(struct xu_conn *c, struct xu_stanza *st)

@@ -154,6 +154,13 @@ static bool rec_parse_stamp(const char *s, int64_t *ms, bool *frac)
 	return true;
 }
 
+bool xu_utc_parse(const char *stamp, int64_t *unix_ms)
+{
+	bool frac;
+
+	return rec_parse_stamp(stamp, unix_ms, &frac);
+}
+
 /* ---------------------------------------------------------------- filling a record */
 
 static bool rec_xml_space(char c)

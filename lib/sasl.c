@@ -2,6 +2,7 @@
  * (XEP-0440), base64 framing, and PLAIN (RFC 4616) over TLS only; SCRAM lives in scram.c. */
 #include "conn-int.h"
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,13 @@
 #include <strings.h>
 
 struct xu_sasl {
-	const char *mech; /* static name from sasl_mechs */
+	const char *mech; /* static name from sasl_mechs, or the caller's HT-* */
 	struct xu_scram *scram;
 	bool plain;
 	bool done;
+	bool sasl2;
+	bool ht;
+	unsigned char ht_expect[32]; /* HT: the server's answer, HMAC(token, "Responder" || cb) */
 };
 
 /* Strongest first (RFC 7677 §2, XEP-0440); PLAIN last and only under TLS. */
@@ -109,6 +113,18 @@ static enum xu_err sasl_b64(const char *data, size_t len, struct xu_stanza *el)
 	return err;
 }
 
+/* The initial response: the text of <auth/>, or XEP-0388's <initial-response/> child. */
+static enum xu_err sasl_initial(struct xu_sasl *s, struct xu_stanza *el, const char *data,
+                                size_t len)
+{
+	if (s->sasl2) {
+		el = xu_stanza_add_new(el, "initial-response", NULL);
+		if (!el)
+			return XU_ERR_NOMEM;
+	}
+	return sasl_b64(data, len, el);
+}
+
 /* Decode the base64 text of a challenge/success; "=" or nothing is empty. */
 static enum xu_err sasl_unb64(const struct xu_stanza *el, char **out, size_t *len)
 {
@@ -183,6 +199,65 @@ static const struct sasl_mech *sasl_choose(const struct xu_sasl_params *p,
 	return NULL;
 }
 
+bool xu_sasl_ht(const char *mech, const char **cb_type)
+{
+	static const char *const kinds[][2] = {{"HT-SHA-256-NONE", NULL},
+	                                       {"HT-SHA-256-UNIQ", "tls-unique"},
+	                                       {"HT-SHA-256-ENDP", "tls-server-end-point"},
+	                                       {"HT-SHA-256-EXPR", "tls-exporter"}};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(mech, kinds[i][0]) == 0) {
+			*cb_type = kinds[i][1];
+			return true;
+		}
+	return false;
+}
+
+/* XEP-0484 §3.2: authcid NUL HMAC-SHA-256(token, "Initiator" || cb-data); the server proves it
+ * holds the token too with HMAC-SHA-256(token, "Responder" || cb-data). */
+static enum xu_err sasl_start_ht(const struct xu_sasl_params *p, struct xu_sasl *s,
+                                 struct xu_stanza *el, char *errbuf, size_t errlen)
+{
+	const char *cb_type = NULL;
+	unsigned char *cb = NULL, *msg;
+	size_t cblen = 0, alen = strlen(p->authcid);
+	char resp[512];
+	enum xu_err err = XU_OK;
+
+	if (!xu_sasl_ht(p->token_mech, &cb_type) || alen + 33 > sizeof(resp) ||
+	    (cb_type &&
+	     (!p->tls_session || xu_tls_cb(p->tls_session, cb_type, &cb, &cblen) != XU_OK))) {
+		snprintf(errbuf, errlen, "%s: cannot be used on this connection", p->token_mech);
+		return XU_ERR_AUTH;
+	}
+	msg = malloc(cblen + 9);
+	if (!msg) {
+		free(cb);
+		return XU_ERR_NOMEM;
+	}
+	if (cblen)
+		memcpy(msg + 9, cb, cblen);
+	memcpy(resp, p->authcid, alen + 1);
+	memcpy(msg, "Initiator", 9);
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, p->token, p->token_len, msg, cblen + 9,
+	                     resp + alen + 1) < 0)
+		err = XU_ERR_INTERNAL;
+	memcpy(msg, "Responder", 9);
+	if (!err && gnutls_hmac_fast(GNUTLS_MAC_SHA256, p->token, p->token_len, msg, cblen + 9,
+	                             s->ht_expect) < 0)
+		err = XU_ERR_INTERNAL;
+	free(msg);
+	free(cb);
+	if (!err)
+		err = sasl_initial(s, el, resp, alen + 33);
+	gnutls_memset(resp, 0, sizeof(resp));
+	s->ht = true;
+	s->done = true; /* one step: the next thing is the outcome */
+	return err;
+}
+
 enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza *features,
                           struct xu_sasl **out, struct xu_stanza **auth, char *errbuf,
                           size_t errlen)
@@ -200,7 +275,8 @@ enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza
 	bool server_plus = false;
 
 	errbuf[0] = '\0';
-	mechs = xu_stanza_child(features, "mechanisms", XU_NS_SASL);
+	mechs = p->sasl2 ? xu_stanza_child(features, "authentication", XU_NS_SASL2)
+	                 : xu_stanza_child(features, "mechanisms", XU_NS_SASL);
 	n = sasl_list(mechs, "mechanism", NULL, offered, SASL_MAX_OFFERED);
 	cbel = xu_stanza_child(features, "sasl-channel-binding", XU_NS_SASL_CB);
 	ncb = sasl_list(cbel, "channel-binding", "type", cbs, SASL_MAX_OFFERED);
@@ -208,17 +284,27 @@ enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza
 		snprintf(errbuf, errlen, "unknown SASL mechanism %s", p->force);
 		return XU_ERR_USAGE;
 	}
-	m = sasl_choose(p, offered, n, cbs, ncb, errbuf, errlen);
-	if (!m)
+	m = p->token ? NULL : sasl_choose(p, offered, n, cbs, ncb, errbuf, errlen);
+	if (!m && !p->token)
 		return XU_ERR_AUTH;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return XU_ERR_NOMEM;
-	s->mech = m->name;
-	el = xu_stanza_new("auth", XU_NS_SASL);
-	if (!el || xu_stanza_set_attr(el, "mechanism", m->name) != XU_OK) {
+	s->mech = m ? m->name : p->token_mech;
+	s->sasl2 = p->sasl2;
+	el = p->sasl2 ? xu_stanza_new("authenticate", XU_NS_SASL2)
+	              : xu_stanza_new("auth", XU_NS_SASL);
+	if (!el || xu_stanza_set_attr(el, "mechanism", s->mech) != XU_OK) {
 		err = XU_ERR_NOMEM;
 		goto err;
+	}
+	if (!m) {
+		err = sasl_start_ht(p, s, el, errbuf, errlen);
+		if (err)
+			goto err;
+		*out = s;
+		*auth = el;
+		return XU_OK;
 	}
 	if (!m->scram) {
 		struct xu_buf b;
@@ -233,7 +319,7 @@ enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza
 		if (!err)
 			err = xu_buf_adds(&b, p->password);
 		if (!err)
-			err = sasl_b64(b.data, b.len, el);
+			err = sasl_initial(s, el, b.data, b.len);
 		xu_buf_wipe_free(&b);
 		if (err)
 			goto err;
@@ -279,7 +365,7 @@ enum xu_err xu_sasl_start(const struct xu_sasl_params *p, const struct xu_stanza
 	}
 	err = xu_scram_client_first(s->scram, &first, &firstlen);
 	if (!err)
-		err = sasl_b64(first, firstlen, el);
+		err = sasl_initial(s, el, first, firstlen);
 	free(first);
 	if (err)
 		goto err;
@@ -316,7 +402,7 @@ enum xu_err xu_sasl_challenge(struct xu_sasl *s, const struct xu_stanza *challen
 		return err;
 	}
 	s->done = true;
-	el = xu_stanza_new("response", XU_NS_SASL);
+	el = xu_stanza_new("response", s->sasl2 ? XU_NS_SASL2 : XU_NS_SASL);
 	err = el ? sasl_b64(out, outlen, el) : XU_ERR_NOMEM;
 	if (out) {
 		gnutls_memset(out, 0, outlen);
@@ -339,16 +425,31 @@ enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, 
 
 	if (s->plain)
 		return XU_OK;
+	if (s->sasl2) /* XEP-0388: the outcome data is a child, not the text */
+		success = xu_stanza_child(success, "additional-data", NULL);
 	if (!s->done) {
 		/* Success before our proof: the server never checked us (CVE-class downgrade). */
 		snprintf(errbuf, errlen, "%s: server reported success before authentication",
 		         s->mech);
 		return XU_ERR_AUTH;
 	}
+	if (!success) {
+		snprintf(errbuf, errlen, "%s: the server's success carries no proof", s->mech);
+		return XU_ERR_AUTH;
+	}
 	err = sasl_unb64(success, &data, &len);
 	if (err) {
 		snprintf(errbuf, errlen, "SASL success data is not valid base64");
 		return err;
+	}
+	if (s->ht) {
+		bool ok = len == sizeof(s->ht_expect) &&
+		          gnutls_memcmp(data, s->ht_expect, sizeof(s->ht_expect)) == 0;
+
+		free(data);
+		if (!ok)
+			snprintf(errbuf, errlen, "%s: the server does not hold our token", s->mech);
+		return ok ? XU_OK : XU_ERR_AUTH;
 	}
 	err = xu_scram_verify(s->scram, data, len);
 	free(data);

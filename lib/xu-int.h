@@ -165,6 +165,8 @@ enum xu_err xu_scram_hi(enum xu_scram_hash hash, const void *pw, size_t pw_len, 
 
 /* ---------------------------------------------------------------- cache.c */
 
+#define XU_CACHE_TOKEN_MAX 192
+
 /* What a server offered an account last time ($XDG_CACHE_HOME/xmpp-utils), as hints. */
 struct xu_cache {
 	bool known; /* loaded from a file written for this account */
@@ -173,12 +175,24 @@ struct xu_cache {
 	struct xu_scram_salted scram; /* masked with the password (xu_cache_mask) */
 	char mechs[256];              /* the SASL offer (xu_sasl_offer), "" unknown */
 	char cbs[128];
+	bool sasl2;             /* the server offered SASL2 (XEP-0388) */
+	char agent[40];         /* XEP-0388 user-agent id (a UUID), "" none yet */
+	char fast_mech[32];     /* XEP-0484: the token's mechanism, "" no token */
+	int64_t fast_expiry_ms; /* when the server said it expires (Unix ms) */
+	unsigned char fast_token[XU_CACHE_TOKEN_MAX]; /* masked (xu_cache_mask_token) */
+	size_t fast_len;
 };
 
 /* Mask (or unmask: the same operation) a salted password with the password it came from, so
  * that the file alone is worth no more than a guess checked by PBKDF2 (the key XORed with
  * HMAC-SHA-512(password, what it was salted with)). Errors: XU_ERR_INTERNAL. */
 enum xu_err xu_cache_mask(struct xu_scram_salted *s, const char *password);
+/* The same for a FAST token, whose mask also depends on the user-agent id it was issued to:
+ * the file alone does not log in. Errors: XU_ERR_INTERNAL. */
+enum xu_err xu_cache_mask_token(unsigned char *token, size_t len, const char *password,
+                                const char *agent);
+/* A fresh user-agent id (an RFC 4122 version 4 UUID) into out. Errors: XU_ERR_INTERNAL. */
+enum xu_err xu_cache_new_agent(char out[40]);
 
 /* `account` names the account and where it connects ("jid host port tls"). A missing, foreign,
  * damaged or insecure file (not ours, writable by others) loads as all unknown. dir NULL:

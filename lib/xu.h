@@ -47,6 +47,9 @@ void xu_versions(char *buf, size_t len);
 #define XU_NS_PING "urn:xmpp:ping"
 #define XU_NS_LIMITS "urn:xmpp:stream-limits:0"
 #define XU_NS_SASL_CB "urn:xmpp:sasl-cb:0"
+#define XU_NS_SASL2 "urn:xmpp:sasl:2"
+#define XU_NS_BIND2 "urn:xmpp:bind:0"
+#define XU_NS_FAST "urn:xmpp:fast:0"
 #define XU_NS_XML "http://www.w3.org/XML/1998/namespace"
 
 /* ---------------------------------------------------------------- JIDs (RFC 7622) */
@@ -431,6 +434,8 @@ enum xu_rec_format {
 /* Unix milliseconds as XEP-0082 UTC, "YYYY-MM-DDTHH:MM:SS[.mmm]Z"; false outside years
  * 0000..9999. */
 bool xu_utc_stamp(int64_t unix_ms, bool with_ms, char out[32]);
+/* The other way: a XEP-0082 DateTime (any offset) as Unix milliseconds; false when invalid. */
+bool xu_utc_parse(const char *stamp, int64_t *unix_ms);
 
 /* Fill rec from a <message/> or <presence/>; arrival_ms is the arrival time (Unix ms).
  * Errors: XU_ERR_DATA (not a message or presence), XU_ERR_NOMEM. */
