@@ -146,8 +146,8 @@ static void cache_line(struct xu_cache *c, const char *key, const char *val)
 		snprintf(c->mechs, sizeof(c->mechs), "%s", val);
 	else if (strcmp(key, "cbs") == 0 && cache_names(val, sizeof(c->cbs)))
 		snprintf(c->cbs, sizeof(c->cbs), "%s", val);
-	else if (strcmp(key, "sasl2") == 0)
-		c->sasl2 = strcmp(val, "yes") == 0;
+	else if (strcmp(key, "sasl2") == 0 && cache_names(val, sizeof(c->sasl2)))
+		snprintf(c->sasl2, sizeof(c->sasl2), "%s", val);
 	else if (strcmp(key, "agent") == 0 && cache_agent(val))
 		snprintf(c->agent, sizeof(c->agent), "%s", val);
 	else if (strcmp(key, "fast") == 0 && !cache_fast(c, val))
@@ -287,8 +287,8 @@ static char *cache_text(const char *account, const struct xu_cache *c, size_t *l
 	gnutls_memset(key, 0, sizeof(key));
 	if (!err && c->mechs[0] && c->cbs[0])
 		err = xu_buf_addf(&b, "mechs %s\ncbs %s\n", c->mechs, c->cbs);
-	if (!err && c->sasl2)
-		err = xu_buf_adds(&b, "sasl2 yes\n");
+	if (!err && c->sasl2[0])
+		err = xu_buf_addf(&b, "sasl2 %s\n", c->sasl2);
 	if (!err && c->agent[0])
 		err = xu_buf_addf(&b, "agent %s\n", c->agent);
 	if (!err && c->fast_mech[0] && c->fast_len && c->fast_len <= XU_CACHE_TOKEN_MAX &&

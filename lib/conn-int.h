@@ -99,12 +99,14 @@ enum xu_err xu_sasl_success(struct xu_sasl *s, const struct xu_stanza *success, 
  * types the server lists (XEP-0440; ncb 0: none listed); forced: the user named the mechanism,
  * so without a list use the version's standard type even on 1.3. NULL: none usable. */
 const char *xu_sasl_pick_cb(bool is13, bool forced, const char *const *cbs, size_t ncb);
-/* What the server offers for SASL, canonical: mechanisms "A,B,C" in its order, channel-binding
- * types "x,y" ("-": no XEP-0440 list). False when there is none or it does not fit. */
+/* What the server offers for SASL, canonical: mechanisms "A,B,C" in its order (SASL2's when it
+ * offers SASL2), channel-binding types "x,y" ("-": no XEP-0440 list). False when there is none
+ * or it does not fit. */
 bool xu_sasl_offer(const struct xu_stanza *features, char *mechs, size_t mlen, char *cbs,
                    size_t clen);
-/* Features holding just that offer (the cache's), for xu_sasl_start. NULL: out of memory. */
-struct xu_stanza *xu_sasl_offer_features(const char *mechs, const char *cbs);
+/* Features holding just that offer (the cache's), for xu_sasl_start; sasl2: as SASL2's
+ * <authentication/>. NULL: out of memory. */
+struct xu_stanza *xu_sasl_offer_features(const char *mechs, const char *cbs, bool sasl2);
 /* XEP-0484 HT-SHA-256-*: true when mech is one we can use, with *cb_type the channel binding
  * it needs (NULL for -NONE). */
 bool xu_sasl_ht(const char *mech, const char **cb_type);
@@ -129,6 +131,12 @@ struct xu_sasl2_offer {
 /* False when the features offer no SASL2. */
 bool xu_sasl2_offer(const struct xu_stanza *features, struct xu_sasl2_offer *o);
 bool xu_sasl2_offers_fast(const struct xu_sasl2_offer *o, const char *mech);
+/* That offer as the cache keeps it: "bind2,HT-SHA-256-EXPR,..." ("-": nothing inline, "": no
+ * SASL2). False when it does not fit in len. */
+bool xu_sasl2_inline(const struct xu_stanza *features, char *out, size_t len);
+/* Put that list back, as <inline/>, into the <authentication/> of features built by
+ * xu_sasl_offer_features. Errors: XU_ERR_NOMEM. */
+enum xu_err xu_sasl2_inline_add(struct xu_stanza *features, const char *list);
 
 /* What we add to <authenticate/>; NULL / false leave a part out. */
 struct xu_sasl2_request {

@@ -115,9 +115,11 @@ struct xu_conn {
 	struct xu_stanza *auth_features; /* the real offer, for the <auth/> after the abort */
 	bool sasl2;                      /* authenticating with XEP-0388 */
 	bool fast_used;                  /* ... with the cached FAST token (XEP-0484) */
-	bool fast_refused;               /* which was refused: xu_conn_open tries again without */
-	const char *fast_asked;          /* the mechanism of the token we asked for */
-	bool bound2;                     /* bound by Bind2 (XEP-0386) with the authentication */
+	bool fresh_login;       /* the token was refused, or the offer changed under an early SASL2
+	                         * <authenticate/>: xu_conn_open connects once more, from the server's
+	                         * features */
+	const char *fast_asked; /* the mechanism of the token we asked for */
+	bool bound2;            /* bound by Bind2 (XEP-0386) with the authentication */
 	bool proceed_seen;
 	char *bind_id;
 	char *session_id;
@@ -762,16 +764,35 @@ static enum xu_err conn_bind_checked(struct xu_conn *c, const struct xu_stanza *
 	return conn_maybe_ready(c);
 }
 
-/* XEP-0484: the cached token, unmasked into tok, when it can be used here: same mechanism
- * still offered, not expired (a minute's margin), no mechanism forced. Its length, or 0. */
+/* XEP-0484: a cached token this connection can use: no mechanism forced, not expired (a
+ * minute's margin), its channel binding available (tls-exporter needs TLS 1.3, tls-unique
+ * 1.2). */
+static bool conn_fast_ready(const struct xu_conn *c)
+{
+	const struct xu_cache *k = &c->cache;
+	const char *cb;
+
+	if (!k->fast_mech[0] || !k->agent[0] || c->mechanism ||
+	    k->fast_expiry_ms < (int64_t)time(NULL) * 1000 + 60000 ||
+	    !xu_sasl_ht(k->fast_mech, &cb))
+		return false;
+	if (!cb)
+		return true;
+	if (!c->tls_active)
+		return false;
+	if (strcmp(cb, "tls-exporter") == 0)
+		return xu_tls_is13(c->tls);
+	return strcmp(cb, "tls-unique") != 0 || !xu_tls_is13(c->tls);
+}
+
+/* The cached token, unmasked into tok, when it can be used here and its mechanism is still
+ * offered. Its length, or 0. */
 static size_t conn_fast_token(struct xu_conn *c, const struct xu_sasl2_offer *o,
                               unsigned char tok[XU_CACHE_TOKEN_MAX])
 {
 	const struct xu_cache *k = &c->cache;
 
-	if (!k->fast_mech[0] || !k->agent[0] || c->mechanism ||
-	    !xu_sasl2_offers_fast(o, k->fast_mech) ||
-	    k->fast_expiry_ms < (int64_t)time(NULL) * 1000 + 60000)
+	if (!conn_fast_ready(c) || !xu_sasl2_offers_fast(o, k->fast_mech))
 		return 0;
 	memcpy(tok, k->fast_token, k->fast_len);
 	if (xu_cache_mask_token(tok, k->fast_len, c->password, k->agent) != XU_OK)
@@ -982,35 +1003,42 @@ static enum xu_err conn_resumed(struct xu_conn *c, const struct xu_stanza *st)
 static bool conn_note_offer(struct xu_conn *c, const struct xu_stanza *f)
 {
 	char mechs[sizeof(c->cache.mechs)], cbs[sizeof(c->cache.cbs)];
-	bool sasl2 = xu_stanza_child(f, "authentication", XU_NS_SASL2) != NULL;
+	char sasl2[sizeof(c->cache.sasl2)];
 
-	if (!xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)))
-		mechs[0] = cbs[0] = '\0';
+	if (!xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)) ||
+	    !xu_sasl2_inline(f, sasl2, sizeof(sasl2)))
+		mechs[0] = cbs[0] = sasl2[0] = '\0';
 	if (strcmp(mechs, c->cache.mechs) == 0 && strcmp(cbs, c->cache.cbs) == 0 &&
-	    sasl2 == c->cache.sasl2)
+	    strcmp(sasl2, c->cache.sasl2) == 0)
 		return false;
 	memcpy(c->cache.mechs, mechs, sizeof(mechs));
 	memcpy(c->cache.cbs, cbs, sizeof(cbs));
-	c->cache.sasl2 = sasl2;
+	memcpy(c->cache.sasl2, sasl2, sizeof(sasl2));
 	c->cache_dirty = true;
 	return true;
 }
 
-/* Pipelined: with the cached SASL offer, the <auth/> goes out with the stream header after the
- * TLS handshake. Only SCRAM: a server answers PLAIN at once, which an <abort/> could not undo. */
+/* Pipelined: with the cached SASL offer, the <auth/> (SASL2: <authenticate/>, with the Bind2
+ * and FAST parts the server offered) goes out with the stream header after the TLS handshake.
+ * Only SCRAM or a FAST token: a server answers PLAIN at once, which an <abort/> could not
+ * undo. */
 static enum xu_err conn_auth_early(struct xu_conn *c)
 {
+	bool sasl2 = c->cache.sasl2[0] != '\0';
 	struct xu_stanza *f;
 	enum xu_err err;
 
-	/* A server with SASL2 gets it (conn_authenticate), chosen from its features. */
-	if (!c->pipeline || c->cache.sasl2 || !c->cache.mechs[0] || !c->cache.cbs[0] ||
-	    !strstr(c->cache.mechs, "SCRAM-") ||
-	    (c->mechanism && strncasecmp(c->mechanism, "SCRAM-", 6) != 0))
+	if (!c->pipeline || !c->cache.mechs[0] || !c->cache.cbs[0])
 		return XU_OK;
-	f = xu_sasl_offer_features(c->cache.mechs, c->cache.cbs);
-	if (!f)
+	if (!(sasl2 && conn_fast_ready(c)) &&
+	    (!strstr(c->cache.mechs, "SCRAM-") ||
+	     (c->mechanism && strncasecmp(c->mechanism, "SCRAM-", 6) != 0)))
+		return XU_OK;
+	f = xu_sasl_offer_features(c->cache.mechs, c->cache.cbs, sasl2);
+	if (!f || (sasl2 && xu_sasl2_inline_add(f, c->cache.sasl2) != XU_OK)) {
+		xu_stanza_free(f);
 		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
+	}
 	err = conn_authenticate(c, f);
 	xu_stanza_free(f);
 	if (err)
@@ -1025,12 +1053,23 @@ static enum xu_err conn_auth_early(struct xu_conn *c)
  * abort that exchange (RFC 6120 §6.4.4) and start one from what the server offers now. */
 static enum xu_err conn_check_early_auth(struct xu_conn *c, const struct xu_stanza *f)
 {
+	struct xu_sasl2_offer o;
+
 	c->sasl_early = false;
 	c->state = CONN_SASL;
 	if (!conn_note_offer(c, f))
 		return XU_OK;
-	conn_log(c, XU_LOG_INFO, "the server's SASL offer changed since the cache: starting over");
 	conn_save_cache(c);
+	/* A token still offered is all a FAST login needs. */
+	if (c->fast_used && xu_sasl2_offer(f, &o) && xu_sasl2_offers_fast(&o, c->cache.fast_mech))
+		return XU_OK;
+	if (c->sasl2) {
+		/* No <abort/> of SASL2 to count on (the server may not even offer it now): a
+		 * new connection starts from the server's features. */
+		c->fresh_login = true;
+		return conn_fail(c, XU_ERR_AUTH, "the server's SASL offer changed since the cache");
+	}
+	conn_log(c, XU_LOG_INFO, "the server's SASL offer changed since the cache: starting over");
 	xu_stanza_free(c->auth_features);
 	c->auth_features = xu_stanza_copy(f);
 	if (!c->auth_features)
@@ -1229,7 +1268,7 @@ static enum xu_err conn_sasl_step(struct xu_conn *c, const struct xu_stanza *st)
 			c->cache.fast_mech[0] = '\0';
 			c->cache_dirty = true;
 			conn_save_cache(c);
-			c->fast_refused = true;
+			c->fresh_login = true;
 			return conn_fail(c, XU_ERR_AUTH, "the cached FAST token was refused: %s",
 			                 why);
 		}
@@ -2061,7 +2100,7 @@ static void conn_reset(struct xu_conn *c)
 	xu_stanza_free(c->auth_features);
 	c->auth_features = NULL;
 	c->starttls_sent = c->sasl_early = c->sasl_aborting = c->proceed_seen = false;
-	c->sasl2 = c->fast_used = c->fast_refused = c->bound2 = false;
+	c->sasl2 = c->fast_used = c->fresh_login = c->bound2 = false;
 	c->fast_asked = NULL;
 	c->err = XU_OK;
 	c->errmsg[0] = '\0';
@@ -2116,7 +2155,7 @@ enum xu_err xu_conn_open(struct xu_conn *c)
 	if (conn_load_cache(c))
 		return conn_fail(c, XU_ERR_NOMEM, "out of memory");
 	err = conn_open_once(c);
-	if (err != XU_ERR_AUTH || !c->fast_refused)
+	if (err != XU_ERR_AUTH || !c->fresh_login)
 		return err;
 	conn_log(c, XU_LOG_INFO, "%s; logging in again with the password", c->errmsg);
 	conn_reset(c);

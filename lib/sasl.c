@@ -488,9 +488,12 @@ bool xu_sasl_offer(const struct xu_stanza *features, char *mechs, size_t mlen, c
 {
 	const struct xu_stanza *cbel =
 	    xu_stanza_child(features, "sasl-channel-binding", XU_NS_SASL_CB);
+	const struct xu_stanza *list = xu_stanza_child(features, "authentication", XU_NS_SASL2);
 
-	if (!sasl_join(xu_stanza_child(features, "mechanisms", XU_NS_SASL), "mechanism", NULL,
-	               mechs, mlen))
+	/* With SASL2 offered, its list is the one we use. */
+	if (!list)
+		list = xu_stanza_child(features, "mechanisms", XU_NS_SASL);
+	if (!sasl_join(list, "mechanism", NULL, mechs, mlen))
 		return false;
 	if (!cbel) {
 		snprintf(cbs, clen, "-");
@@ -520,11 +523,13 @@ static bool sasl_split(struct xu_stanza *parent, const char *name, const char *a
 	return true;
 }
 
-struct xu_stanza *xu_sasl_offer_features(const char *mechs, const char *cbs)
+struct xu_stanza *xu_sasl_offer_features(const char *mechs, const char *cbs, bool sasl2)
 {
 	struct xu_stanza *f = xu_stanza_new("features", XU_NS_STREAMS), *m, *cb = NULL;
 
-	m = f ? xu_stanza_add_new(f, "mechanisms", XU_NS_SASL) : NULL;
+	m = !f      ? NULL
+	    : sasl2 ? xu_stanza_add_new(f, "authentication", XU_NS_SASL2)
+	            : xu_stanza_add_new(f, "mechanisms", XU_NS_SASL);
 	if (m && strcmp(cbs, "-") != 0)
 		cb = xu_stanza_add_new(f, "sasl-channel-binding", XU_NS_SASL_CB);
 	if (!m || !sasl_split(m, "mechanism", NULL, mechs) ||

@@ -4,6 +4,7 @@
  * token). The SASL exchange proper is sasl.c's. */
 #include "conn-int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool xu_sasl2_offer(const struct xu_stanza *features, struct xu_sasl2_offer *o)
@@ -37,6 +38,58 @@ bool xu_sasl2_offers_fast(const struct xu_sasl2_offer *o, const char *mech)
 		if (strcmp(o->fast[i], mech) == 0)
 			return true;
 	return false;
+}
+
+bool xu_sasl2_inline(const struct xu_stanza *features, char *out, size_t len)
+{
+	struct xu_sasl2_offer o;
+	size_t used = 0, i;
+
+	if (len < 2)
+		return false;
+	out[0] = '\0';
+	if (!xu_sasl2_offer(features, &o))
+		return true;
+	if (o.bind2)
+		used = (size_t)snprintf(out, len, "bind2");
+	for (i = 0; i < o.nfast && used < len; i++)
+		used +=
+		    (size_t)snprintf(out + used, len - used, "%s%s", used ? "," : "", o.fast[i]);
+	if (!used)
+		snprintf(out, len, "-");
+	return used < len;
+}
+
+enum xu_err xu_sasl2_inline_add(struct xu_stanza *features, const char *list)
+{
+	struct xu_stanza *auth = xu_stanza_child(features, "authentication", XU_NS_SASL2);
+	struct xu_stanza *inl = auth ? xu_stanza_add_new(auth, "inline", NULL) : NULL;
+	struct xu_stanza *fast = NULL, *el;
+	char item[64];
+
+	if (!inl)
+		return XU_ERR_NOMEM;
+	while (*list) {
+		size_t k = strcspn(list, ",");
+
+		/* Longer than any name we know: not one of ours. */
+		k = k < sizeof(item) ? k : 0;
+		memcpy(item, list, k);
+		item[k] = '\0';
+		list += strcspn(list, ",");
+		list += *list == ',';
+		if (strcmp(item, "bind2") == 0) {
+			if (!xu_stanza_add_new(inl, "bind", XU_NS_BIND2))
+				return XU_ERR_NOMEM;
+		} else if (strncmp(item, "HT-", 3) == 0) {
+			if (!fast && !(fast = xu_stanza_add_new(inl, "fast", XU_NS_FAST)))
+				return XU_ERR_NOMEM;
+			el = xu_stanza_add_new(fast, "mechanism", NULL);
+			if (!el || xu_stanza_add_text(el, item, k))
+				return XU_ERR_NOMEM;
+		}
+	}
+	return XU_OK;
 }
 
 static enum xu_err sasl2_text_child(struct xu_stanza *parent, const char *name, const char *ns,

@@ -175,9 +175,9 @@ struct xu_cache {
 	struct xu_scram_salted scram; /* masked with the password (xu_cache_mask) */
 	char mechs[256];              /* the SASL offer (xu_sasl_offer), "" unknown */
 	char cbs[128];
-	bool sasl2;             /* the server offered SASL2 (XEP-0388) */
-	char agent[40];         /* XEP-0388 user-agent id (a UUID), "" none yet */
-	char fast_mech[32];     /* XEP-0484: the token's mechanism, "" no token */
+	char sasl2[128];    /* SASL2 (XEP-0388) and what inline (xu_sasl2_inline), "" not offered */
+	char agent[40];     /* XEP-0388 user-agent id (a UUID), "" none yet */
+	char fast_mech[32]; /* XEP-0484: the token's mechanism, "" no token */
 	int64_t fast_expiry_ms; /* when the server said it expires (Unix ms) */
 	unsigned char fast_token[XU_CACHE_TOKEN_MAX]; /* masked (xu_cache_mask_token) */
 	size_t fast_len;

@@ -100,7 +100,7 @@ static void test_offer(void **state)
 		assert_true(xu_sasl_offer(f, mechs, sizeof(mechs), cbs, sizeof(cbs)));
 		assert_string_equal(mechs, ok[i].mechs);
 		assert_string_equal(cbs, ok[i].cbs);
-		g = xu_sasl_offer_features(mechs, cbs);
+		g = xu_sasl_offer_features(mechs, cbs, false);
 		assert_non_null(g);
 		assert_true(xu_sasl_offer(g, m2, sizeof(m2), c2, sizeof(c2)));
 		assert_string_equal(m2, mechs);
