@@ -17,6 +17,9 @@ an independent slixmpp receiver (bob) that checks every delivery, and:
      client's TAP device and its round trips counted (definition in RESULTS.md).
      Needs root (ip netns, /dev/net/tun); otherwise that table says why it is missing.
 
+The "SASL2+FAST" variants of xmpp-send run against a second Prosody that also has
+prosody-modules' SASL2, Bind2 and FAST (the harness's sasl2_knobs()); missing modules are noted.
+
 Tools and how each trusts the test CA (certificate checks stay on for all of them):
   xmpp-send     --cafile CA
   go-sendxmpp   SSL_CERT_FILE=CA (Go's crypto/x509 reads it instead of the system store)
@@ -50,7 +53,8 @@ ap.add_argument("--listen", type=int, default=10000, help="messages in the xmpp-
 ap.add_argument("--link", choices=("auto", "netns", "loopback", "none"), default="auto",
                 help="the 50 ms link: namespaces + TAP relay (needs root), the loopback TCP relay, "
                      "or none; auto: namespaces, else loopback")
-ap.add_argument("--tools", default="xmpp-send,xmpp-send --no-cache,xmpp-send --direct-tls,go-sendxmpp,go-sendxmpp -t,sendxmpp,slixmpp",
+ap.add_argument("--tools", default="xmpp-send,xmpp-send --no-cache,xmpp-send --direct-tls,xmpp-send SASL2+FAST,"
+                "xmpp-send --direct-tls SASL2+FAST,go-sendxmpp,go-sendxmpp -t,sendxmpp,slixmpp",
                 help="comma-separated, of: %(default)s")
 ap.add_argument("--out", default=None, help="default bench/RESULTS.md")
 ap.add_argument("--pcap-dir", default=None, help="keep each tool's capture of the 50 ms run there")
@@ -99,6 +103,7 @@ class Tool:
     trust = ""
     bulk_mode = None
     confirms = "?"  # what its exit 0 says about the messages
+    sasl2 = False  # measured against a Prosody offering SASL2, Bind2 and FAST (prosody-modules)
 
     def version(self):
         return "?"
@@ -160,6 +165,22 @@ class XmppSendCold(XmppSend):
 
     def bulk(self, tgt, home):
         return None
+
+
+class XmppSendFast(XmppSend):
+    """Against a Prosody with SASL2: after the warm-up's SCRAM login, every run logs in with the
+    cached FAST token, sent with the stream header."""
+    name = "xmpp-send SASL2+FAST"
+    bulk_mode = None
+    sasl2 = True
+
+    def bulk(self, tgt, home):
+        return None
+
+
+class XmppSendFastDirect(XmppSendDirect):
+    name = "xmpp-send --direct-tls SASL2+FAST"
+    sasl2 = True
 
 
 class GoSendxmpp(Tool):
@@ -258,7 +279,8 @@ class Slix(Tool):
         return self._argv(tgt) + ["--lines", "bob@localhost"], tgt.srv.env()
 
 
-TOOLS = {t.name: t for t in (XmppSend(), XmppSendCold(), XmppSendDirect(), GoSendxmpp(), GoSendxmppDirect(), Sendxmpp(), Slix())}
+TOOLS = {t.name: t for t in (XmppSend(), XmppSendCold(), XmppSendDirect(), XmppSendFast(), XmppSendFastDirect(),
+                             GoSendxmpp(), GoSendxmppDirect(), Sendxmpp(), Slix())}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,12 +436,12 @@ class Link:
         self.s_fd = os.open("/run/netns/" + self.ns_s, os.O_RDONLY)
         self.c_fd = os.open("/run/netns/" + self.ns_c, os.O_RDONLY)
 
-    def server(self, run):
+    def server(self, run, sasl2=False):
         """A Prosody on the server side and the Target the clients use. This process enters
         the server's namespace (Prosody, its readiness probe, the receiver live there) until
         leave()."""
         setns(self.s_fd)
-        srv = server(run, extra_ip=SRV_IP)
+        srv = server(run, extra_ip=SRV_IP, sasl2=sasl2)
         return srv, Target(srv, SRV_IP)
 
     def leave(self):
@@ -494,8 +516,8 @@ class LoopLink(Link):
         self.relays = []
         self.why = why
 
-    def server(self, run):
-        srv = server(run)
+    def server(self, run, sasl2=False):
+        srv = server(run, sasl2=sasl2)
         ports = []
         for target in (srv.port, srv.tls_port):
             port = xh.free_port()
@@ -605,8 +627,10 @@ class LinkProsody(xh.Prosody):
             f.write(cfg)
 
 
-def server(run, extra_ip=None):
-    return (LinkProsody if extra_ip else xh.Prosody)(run, users=("alice", "bob"))
+def server(run, extra_ip=None, sasl2=False):
+    """sasl2: with prosody-modules' SASL2, Bind2 and FAST (the harness's knobs)."""
+    return (LinkProsody if extra_ip else xh.Prosody)(run, users=("alice", "bob"),
+                                                    **(xh.sasl2_knobs() if sasl2 else {}))
 
 
 def summary(what, r):
@@ -649,10 +673,23 @@ def main():
                                  "cpu": statistics.median(s["cpu"] for s in fl),
                                  "rss": max(s["rss"] for s in fl), "rcs": sorted(set(str(s["rc"]) for s in fl))}
             summary("floor, " + what, R["floors"][what])
-        for t in tools:
+        for t in [t for t in tools if not t.sasl2]:
             print("# one message, loopback: %s" % t.name, flush=True)
             R["one"][t.name] = one_message_runs(t, tgt, rcv, ARGS.runs, tag)
             summary(t.name, R["one"][t.name])
+        fast = [t for t in tools if t.sasl2]
+        if fast and xh.sasl2_missing():
+            R["notes"].append("Not measured: %s: %s." % (", ".join(t.name for t in fast), xh.sasl2_missing()))
+            fast = []
+        if fast:
+            srv2 = server(run, sasl2=True)
+            rcv2 = srv2.receiver("bob")
+            for t in fast:
+                print("# one message, loopback: %s" % t.name, flush=True)
+                R["one"][t.name] = one_message_runs(t, Target(srv2, srv2.host), rcv2, ARGS.runs, tag)
+                summary(t.name, R["one"][t.name])
+            rcv2.stop()
+            srv2.stop()
         for t in [t for t in tools if t.bulk_mode] if ARGS.bulk else ():
             print("# bulk %d: %s" % (ARGS.bulk, t.name), flush=True)
             R["bulk"][t.name] = bulk_run(t, tgt, rcv, ARGS.bulk, tag)
@@ -683,18 +720,22 @@ def main():
                 link = LoopLink(why)
         if link is not None:
             try:
-                srv2, tgt2 = link.server(run)
-                rcv2 = srv2.receiver("bob")
-                R["link"] = link.describe()
-                R["link_connect_ms"] = link.connect_ms(tgt2)
-                for t in tools:
-                    print("# one message, 50 ms RTT: %s" % t.name, flush=True)
-                    cap = link.capture(t.port(tgt2), os.path.join(WORK, "%s.pcap" % t.name.replace(" ", "")))
-                    R["rtt"][t.name] = one_message_runs(t, tgt2, rcv2, ARGS.rtt_runs, tag + "rtt",
-                                                        netns=link.c_fd, capture=cap)
-                    summary(t.name, R["rtt"][t.name])
-                rcv2.stop()
-                srv2.stop()
+                for sasl2 in (False, True):
+                    group = [t for t in tools if t.sasl2 == sasl2 and (not sasl2 or t.name in R["one"])]
+                    if not group:
+                        continue
+                    srv2, tgt2 = link.server(run, sasl2=sasl2)
+                    rcv2 = srv2.receiver("bob")
+                    R["link"] = link.describe()
+                    R.setdefault("link_connect_ms", link.connect_ms(tgt2))
+                    for t in group:
+                        print("# one message, 50 ms RTT: %s" % t.name, flush=True)
+                        cap = link.capture(t.port(tgt2), os.path.join(WORK, "%s.pcap" % re.sub(r"\W", "", t.name)))
+                        R["rtt"][t.name] = one_message_runs(t, tgt2, rcv2, ARGS.rtt_runs, tag + "rtt",
+                                                            netns=link.c_fd, capture=cap)
+                        summary(t.name, R["rtt"][t.name])
+                    rcv2.stop()
+                    srv2.stop()
             finally:
                 link.leave()
         R["load_end"] = loadavg()
@@ -734,8 +775,14 @@ def write_md(R, tools):
     a("")
     a("Server: Prosody from tests/integration/xuharness.py (STARTTLS required, SCRAM-SHA-1, XEP-0198, MAM "
       "on), one throwaway instance per part; an independent slixmpp receiver (bob) counts every message "
-      "(each body unique). Certificate checks stay on for every tool:")
+      "(each body unique). The `SASL2+FAST` rows use a second instance that also runs prosody-modules' "
+      "mod_sasl2, mod_sasl2_bind2 and mod_sasl2_fast (with tests/integration/prosody-sasl2's shims for 0.12); "
+      "their first warm-up run logs in with SCRAM and gets a FAST token, every measured run uses it. "
+      "Certificate checks stay on for every tool:")
     a("")
+    for n in R["notes"]:
+        a(n)
+        a("")
     for t in tools:
         a("- %s: %s" % (t.name, t.trust))
     a("")
@@ -865,8 +912,11 @@ def write_md(R, tools):
       "on this link. The client cannot avoid it: disabling tickets on our side "
       "(GnuTLS `GNUTLS_NO_TICKETS`) does not stop OpenSSL from sending one, and the ticket is of no use "
       "for resumption either (`gnutls-cli --resume` against this Prosody gets a full handshake).")
-    a("- **SASL2 + Bind2 + FAST** (XEP-0388/0386/0484, one turn fewer: authentication and binding "
-      "together) are not implemented yet.")
+    a("- **SASL2 + Bind2 + FAST** (XEP-0388/0386/0484, the `SASL2+FAST` rows): with a cached token, the "
+      "`<authenticate/>` (the token's HMAC, Bind2 and the user-agent id) goes with the header after the TLS "
+      "handshake and comes back as `<success/>` with the bound JID and the new features in one turn; "
+      "`<enable/>`, the messages and `<r/>` follow: TCP, TLS, authenticate, messages: 4 for direct TLS, 5 "
+      "with STARTTLS, plus the closing turn.")
     errs = [(t, r["errs"]) for t, r in list(R["one"].items()) + list(R["rtt"].items()) if r.get("errs")]
     if errs:
         a("")
@@ -911,12 +961,14 @@ def targets(R):
                                cold["cpu"] / max(fl["cpu"], 0.001), cold["rss"] / max(fl["rss"], 1),
                                verdict(cold["cpu"] <= 1.5 * fl["cpu"] and cold["rss"] <= 1.5 * fl["rss"])))
     xr, gr = rtt.get("xmpp-send"), rtt.get("go-sendxmpp")
-    for name, floor_rt in (("xmpp-send", 6), ("xmpp-send --direct-tls", 5)):
+    for name, floor_rt, what in (("xmpp-send", 6, "SCRAM, STARTTLS"), ("xmpp-send --direct-tls", 5, "SCRAM"),
+                                 ("xmpp-send SASL2+FAST", 5, "STARTTLS"),
+                                 ("xmpp-send --direct-tls SASL2+FAST", 4, "direct TLS")):
         r = rtt.get(name)
         if r:
             turns = r.get("capture", {}).get("turns")
-            out.append("50 ms RTT, %s: at most %d round trips (4 with SASL2 + FAST): %s measured: %s" % (
-                name, floor_rt, turns, verdict(turns is not None and turns <= floor_rt)))
+            out.append("50 ms RTT, %s (%s): at most %d round trips, the closing turn included: %s measured: %s" % (
+                name, what, floor_rt, turns, verdict(turns is not None and turns <= floor_rt)))
     if xr:
         if gr:
             q = xr["wall"]["median"] / gr["wall"]["median"]

@@ -551,6 +551,40 @@ def spki_of(cert_der):
 # ---------------------------------------------------------------------------------------------
 # Prosody
 
+# SASL2 (XEP-0388), Bind2 (XEP-0386) and FAST (XEP-0484) for Prosody 0.12: prosody-modules, plus
+# the shims of prosody-sasl2/ that those modules need on 0.12.
+SASL2_MODULES = ("xu_sasl2_compat", "sasl2", "sasl2_bind2", "sasl2_fast")
+PROSODY_MODULE_DIR = "/usr/lib/prosody/modules"
+
+
+def trace_sent(trace, pattern, prog=SEND):
+    """Positions of the lines a command's --debug trace says it sent that match pattern."""
+    return [m.start() for m in re.finditer(r"^%s: SEND .*%s" % (prog, pattern), trace, re.M)]
+
+
+def trace_received(trace, pattern, prog=SEND):
+    return [m.start() for m in re.finditer(r"^%s: RECV .*%s" % (prog, pattern), trace, re.M)]
+
+
+def trace_first(positions, what, trace):
+    """The first of positions (from trace_sent/trace_received); none fails, showing the trace."""
+    check(positions, "no %s in the trace:\n%s" % (what, trace[-3000:]))
+    return positions[0]
+
+
+def sasl2_missing():
+    """Why a Prosody here cannot offer SASL2 (None: it can)."""
+    gone = ["mod_" + m for m in SASL2_MODULES[1:]
+            if not os.path.exists("%s/mod_%s/mod_%s.lua" % (PROSODY_MODULE_DIR, m, m))]
+    return "prosody-modules is not installed (no %s)" % ", ".join(gone) if gone else None
+
+
+def sasl2_knobs():
+    """The Prosody knobs (modules, config_extra) that make it offer SASL2, Bind2 and FAST."""
+    return {"modules": SASL2_MODULES,
+            "config_extra": 'plugin_paths = { "%s" }\n' % os.path.join(HERE, "prosody-sasl2")}
+
+
 DEFAULT_MODULES = ["roster", "saslauth", "tls", "disco", "carbons", "pep", "private", "blocklist",
                    "vcard4", "vcard_legacy", "bookmarks", "version", "time", "ping", "mam", "smacks",
                    "lastactivity"]
