@@ -93,28 +93,42 @@ static bool cache_scram(struct xu_scram_salted *s, const char *val)
 	return true;
 }
 
-/* A SASL offer as xu_sasl_offer writes it: names, commas, or "-"; fits in max. */
+/* A SASL offer as xu_sasl_offer writes it: names of at most XU_SASL_NAME_MAX, commas, or "-";
+ * fits in max. */
 static bool cache_names(const char *v, size_t max)
 {
-	size_t n = strlen(v);
+	size_t n = strlen(v), i, run = 0;
 
-	return n > 0 && n < max &&
-	       strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_,") == n;
+	if (n == 0 || n >= max ||
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_,") != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		run = v[i] == ',' ? 0 : run + 1;
+		if (run > XU_SASL_NAME_MAX)
+			return false;
+	}
+	return true;
 }
 
-/* "fast MECHANISM EXPIRY-MS TOKENHEX" (the token masked) */
+/* "fast MECHANISM EXPIRY-MS TOKENHEX" (the token masked): exactly three fields. */
 static bool cache_fast(struct xu_cache *c, const char *val)
 {
-	char mech[sizeof(c->fast_mech)], tok[2 * XU_CACHE_TOKEN_MAX + 2];
+	const char *sp1 = strchr(val, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	char mech[sizeof(c->fast_mech)], *end;
 	long long expiry;
-	int end = -1;
-	size_t n;
+	size_t mlen, n;
 
-	if (sscanf(val, "%31s %lld %385s%n", mech, &expiry, tok, &end) != 3 || end < 0 ||
-	    val[end] || !cache_names(mech, sizeof(mech)) || expiry <= 0)
+	if (!sp2 || strchr(sp2 + 1, ' ') || (mlen = (size_t)(sp1 - val)) >= sizeof(mech) ||
+	    !strchr("0123456789", sp1[1]))
 		return false;
-	n = strlen(tok) / 2;
-	if (n == 0 || n > XU_CACHE_TOKEN_MAX || !cache_unhex(tok, c->fast_token, n))
+	memcpy(mech, val, mlen);
+	mech[mlen] = '\0';
+	errno = 0;
+	expiry = strtoll(sp1 + 1, &end, 10);
+	if (!cache_names(mech, sizeof(mech)) || end != sp2 || errno || expiry <= 0)
+		return false;
+	n = strlen(sp2 + 1) / 2;
+	if (n == 0 || n > XU_CACHE_TOKEN_MAX || !cache_unhex(sp2 + 1, c->fast_token, n))
 		return false;
 	memcpy(c->fast_mech, mech, sizeof(mech));
 	c->fast_expiry_ms = expiry;

@@ -470,7 +470,7 @@ static bool sasl_join(const struct xu_stanza *parent, const char *child, const c
 		size_t k = strlen(items[i]);
 
 		/* RFC 4422 §3.1 names (and XEP-0440 types): letters, digits, '-' and '_'. */
-		if (k == 0 ||
+		if (k == 0 || k > XU_SASL_NAME_MAX ||
 		    strspn(items[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 		                     "0123456789-_") != k ||
 		    used + k + 2 > len)
@@ -506,7 +506,7 @@ bool xu_sasl_offer(const struct xu_stanza *features, char *mechs, size_t mlen, c
 static bool sasl_split(struct xu_stanza *parent, const char *name, const char *attr,
                        const char *list)
 {
-	char item[128];
+	char item[XU_SASL_NAME_MAX + 1];
 
 	while (*list) {
 		size_t k = strcspn(list, ",");

@@ -65,7 +65,7 @@ enum xu_err xu_sasl2_inline_add(struct xu_stanza *features, const char *list)
 	struct xu_stanza *auth = xu_stanza_child(features, "authentication", XU_NS_SASL2);
 	struct xu_stanza *inl = auth ? xu_stanza_add_new(auth, "inline", NULL) : NULL;
 	struct xu_stanza *fast = NULL, *el;
-	char item[64];
+	char item[XU_SASL_NAME_MAX + 1];
 
 	if (!inl)
 		return XU_ERR_NOMEM;

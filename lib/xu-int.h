@@ -166,6 +166,8 @@ enum xu_err xu_scram_hi(enum xu_scram_hash hash, const void *pw, size_t pw_len, 
 /* ---------------------------------------------------------------- cache.c */
 
 #define XU_CACHE_TOKEN_MAX 192
+/* The longest SASL mechanism or channel-binding name kept (RFC 4422 §3.1 allows 20). */
+#define XU_SASL_NAME_MAX 63
 
 /* What a server offered an account last time ($XDG_CACHE_HOME/xmpp-utils), as hints. */
 struct xu_cache {

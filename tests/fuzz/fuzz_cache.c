@@ -84,7 +84,14 @@ static void fuzz_check(const struct xu_cache *c)
 	     c->scram.iterations > XU_SCRAM_MAX_ITERATIONS || c->scram.salt_len == 0 ||
 	     c->scram.salt_len > sizeof(c->scram.salt)))
 		abort();
-	if (!fuzz_names_ok(c->mechs, sizeof(c->mechs)) || !fuzz_names_ok(c->cbs, sizeof(c->cbs)))
+	if (!fuzz_names_ok(c->mechs, sizeof(c->mechs)) || !fuzz_names_ok(c->cbs, sizeof(c->cbs)) ||
+	    !fuzz_names_ok(c->sasl2, sizeof(c->sasl2)) ||
+	    !fuzz_names_ok(c->fast_mech, sizeof(c->fast_mech)))
+		abort();
+	if (strnlen(c->agent, sizeof(c->agent)) != 0 && strnlen(c->agent, sizeof(c->agent)) != 36)
+		abort();
+	if (c->fast_mech[0] &&
+	    (c->fast_len == 0 || c->fast_len > XU_CACHE_TOKEN_MAX || c->fast_expiry_ms <= 0))
 		abort();
 }
 
@@ -110,7 +117,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.mechs[0] = c.cbs[0] = '\0';
 	if (again.sm != c.sm || again.has_scram != c.has_scram ||
 	    strcmp(again.mechs, c.mechs) != 0 || strcmp(again.cbs, c.cbs) != 0 ||
-	    (c.has_scram && memcmp(&again.scram, &c.scram, sizeof(c.scram)) != 0))
+	    (c.has_scram && memcmp(&again.scram, &c.scram, sizeof(c.scram)) != 0) ||
+	    strcmp(again.sasl2, c.sasl2) != 0 || strcmp(again.agent, c.agent) != 0 ||
+	    strcmp(again.fast_mech, c.fast_mech) != 0)
+		abort();
+	if (c.fast_mech[0] &&
+	    (again.fast_len != c.fast_len || again.fast_expiry_ms != c.fast_expiry_ms ||
+	     memcmp(again.fast_token, c.fast_token, c.fast_len) != 0))
 		abort();
 	return 0;
 }
