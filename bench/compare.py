@@ -535,7 +535,7 @@ class LoopLink(Link):
     def describe(self):
         return ("**Not a real link**: network namespaces could not be made (%s), so bench/tcpdelay.py on loopback "
                 "relays each connection with %d ms in each direction. The relay answers the client's TCP handshake "
-                "at once: the first round trip counted below takes no time, and wall times are about 50 ms "
+                "at once: that round trip is neither paid nor counted below, and wall times are about 50 ms "
                 "shorter than on a real link." % (self.why, DELAY_MS))
 
     def close(self):
@@ -549,8 +549,10 @@ def count_turns(pcap, port):
 
     A segment counts when it carries payload or SYN; consecutive counted segments in the same
     direction form a flight. A round trip is a client flight answered by a server flight: the
-    number of times the direction turns from client to server. Pure ACKs and FINs are left out:
-    no one waits for them."""
+    number of times the direction turns from client to server, when the server's flight comes at
+    least most of a link round trip after the client's last segment (one that comes sooner was
+    sent before the client's could reach the server: the two crossed, as the TLS close_notify
+    alerts of both sides do at the end). Pure ACKs and FINs are left out: no one waits for them."""
     r = sh(["tshark", "-r", pcap, "-T", "fields", "-e", "frame.time_relative", "-e", "tcp.srcport",
             "-e", "tcp.len", "-e", "tcp.flags.syn", "-e", "tcp.flags.fin"])
     flights, timeline = [], []
@@ -570,12 +572,14 @@ def count_turns(pcap, port):
         last = t
         if not flights or flights[-1] != side:
             flights.append(side)
-            timeline.append([side, (t - first) * 1000, 0])
+            timeline.append([side, (t - first) * 1000, 0, (t - first) * 1000])
         timeline[-1][2] += ln
-    turns = sum(1 for a, b in zip(flights, flights[1:]) if a == "c" and b == "s")
+        timeline[-1][3] = (t - first) * 1000  # the flight's last segment
+    turns = sum(1 for a, b in zip(timeline, timeline[1:])
+                if a[0] == "c" and b[0] == "s" and b[1] - a[3] >= 0.8 * 2 * DELAY_MS)
     return {"turns": turns, "flights": "".join(flights), "segments": segs,
             "timeline": " ".join("%s%.0f:%s" % (sd, tm, ("SYN" if i < 2 and not n else n))
-                                 for i, (sd, tm, n) in enumerate(timeline)),
+                                 for i, (sd, tm, n, _) in enumerate(timeline)),
             "wire_ms": ((last - first) * 1000) if first is not None else None}
 
 
@@ -856,7 +860,9 @@ def write_md(R, tools):
         a("")
         a("Round trips are counted from a tshark capture of one more run per tool on the client's device: "
           "segments carrying payload or SYN, grouped into flights by direction; a round trip is a client "
-          "flight answered by a server flight (the turns from client to server). Pure ACKs and FINs are "
+          "flight answered by a server flight (the turns from client to server; a server flight that arrives "
+          "sooner than 0.8 of the link's round trip after the client's last segment crossed it and answers "
+          "nothing, like the two sides' TLS close_notify alerts at the end). Pure ACKs and FINs are "
           "left out (nobody waits for them). Wire time: first to last counted segment of that run; wire time "
           "over the link's round trip (%d ms) shows what the waiting cost: more than the round trips counted "
           "means stalls inside a flight, such as Prosody's second write of a reply held by Nagle's algorithm "
@@ -967,8 +973,11 @@ def targets(R):
         r = rtt.get(name)
         if r:
             turns = r.get("capture", {}).get("turns")
-            out.append("50 ms RTT, %s (%s): at most %d round trips, the closing turn included: %s measured: %s" % (
-                name, what, floor_rt, turns, verdict(turns is not None and turns <= floor_rt)))
+            out.append("50 ms RTT, %s (%s): at most %d round trips, the closing turn included: %s measured "
+                       "(%s to the server's acknowledgement, then the closing turn xmpp-send spends to hear "
+                       "late refusals, see below): %s" % (
+                           name, what, floor_rt, turns, turns - 1 if turns else "?",
+                           verdict(turns is not None and turns <= floor_rt)))
     if xr:
         if gr:
             q = xr["wall"]["median"] / gr["wall"]["median"]
