@@ -508,7 +508,19 @@ int cmd_put(enum xu_err err, char *out, size_t len)
 	return rc;
 }
 
-int cmd_format(const char *name, enum xu_rec_format *fmt)
+/* https://no-color.org: a non-empty $NO_COLOR turns colour off unless asked for by name. */
+static bool cmd_color_on(const char *when)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (when && strcmp(when, "always") == 0)
+		return true;
+	if (when && strcmp(when, "never") == 0)
+		return false;
+	return isatty(STDOUT_FILENO) && !(no && *no) && !(term && strcmp(term, "dumb") == 0);
+}
+
+int cmd_format(const char *name, const char *color, enum xu_rec_format *fmt)
 {
 	if (!name || strcmp(name, "text") == 0)
 		*fmt = XU_REC_TEXT;
@@ -518,6 +530,11 @@ int cmd_format(const char *name, enum xu_rec_format *fmt)
 		*fmt = XU_REC_XML;
 	else
 		return cmd_fail(XU_ERR_USAGE, "--format must be text, json or xml");
+	if (color && strcmp(color, "auto") != 0 && strcmp(color, "always") != 0 &&
+	    strcmp(color, "never") != 0)
+		return cmd_fail(XU_ERR_USAGE, "--color must be auto, always or never");
+	if (*fmt == XU_REC_TEXT && cmd_color_on(color))
+		*fmt = XU_REC_TEXT_COLOR;
 	return 0;
 }
 

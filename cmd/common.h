@@ -103,9 +103,19 @@ int cmd_write(const char *out, size_t len);
  * or an exit code (message printed). */
 int cmd_put(enum xu_err err, char *out, size_t len);
 
-/* --format: text (also when NULL), json or xml into *fmt. Returns 0 or the usage exit code
- * (message printed). */
-int cmd_format(const char *name, enum xu_rec_format *fmt);
+/* --color WHEN, next to --format in the tables of the commands that print records. */
+#define CMD_COLOR_OPTION(var)                                                                      \
+	{                                                                                          \
+		"color", 0, POPT_ARG_STRING, &(var), CMD_STR,                                      \
+		    "colour in text output: auto (on a terminal, unless $NO_COLOR is set), "       \
+		    "always or never",                                                             \
+		    "WHEN"                                                                         \
+	}
+
+/* --format: text (also when NULL), json or xml into *fmt; text becomes XU_REC_TEXT_COLOR when
+ * --color (color) says so: always, or auto (NULL) with stdout a terminal, $NO_COLOR unset or
+ * empty and $TERM not "dumb". Returns 0 or the usage exit code (message printed). */
+int cmd_format(const char *name, const char *color, enum xu_rec_format *fmt);
 
 /* A message body: `message` (-m) when given, else all of stdin (at most max bytes) without one
  * trailing newline (LF or CRLF), as $(...) would. Returns 0 or an exit code (message printed:

@@ -38,6 +38,7 @@
 
 static struct {
 	char *format;
+	char *color;
 	int null;
 	const char **from;
 	const char **type;
@@ -61,6 +62,7 @@ static struct {
 static struct poptOption listen_table[] = {
     {"format", 'f', POPT_ARG_STRING, &listen_opts.format, CMD_STR,
      "record format: text, json or xml (default text)", "FMT"},
+    CMD_COLOR_OPTION(listen_opts.color),
     {"null", '0', POPT_ARG_NONE, &listen_opts.null, 0,
      "end records with NUL (text keeps bodies byte-exact)", NULL},
     {"from", 0, POPT_ARG_ARGV, &listen_opts.from, 0, "only messages from JID (repeatable)", "JID"},
@@ -1127,7 +1129,7 @@ static int listen_run(void)
 	int rc;
 
 	memset(&lr, 0, sizeof(lr));
-	rc = cmd_format(listen_opts.format, &lr.fmt);
+	rc = cmd_format(listen_opts.format, listen_opts.color, &lr.fmt);
 	if (rc)
 		return rc;
 	if (listen_opts.reply && !listen_opts.exec)

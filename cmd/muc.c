@@ -29,6 +29,7 @@ static struct poptOption muc_table[] = {
      "fail when the nickname is in use instead of trying NICK-2 .. NICK-9", NULL},
     {"format", 'f', POPT_ARG_STRING, &muc_opts.format, CMD_STR,
      "output format: text, json or xml (default text)", "FMT"},
+    CMD_COLOR_OPTION(muc_opts.color),
     {"config", 0, POPT_ARG_ARGV, &muc_opts.config, 0,
      "create: configure KEY=VALUE (name, description, persistent, members-only, password, "
      "moderated, public, max-users, or a muc#roomconfig_ field; repeatable)",
@@ -248,7 +249,7 @@ static int muc_run(poptContext pc)
 		muc_opts.room_password = cmd_xstrdup(getenv("XMPP_ROOM_PASSWORD"));
 		unsetenv("XMPP_ROOM_PASSWORD");
 	}
-	rc = cmd_format(muc_opts.format, &r.fmt);
+	rc = cmd_format(muc_opts.format, muc_opts.color, &r.fmt);
 	if (!rc)
 		rc = muc_args(pc, &r, &cmd);
 	if (!rc && muc_opts.max < 0)

@@ -12,6 +12,7 @@ extern struct muc_options {
 	char *room_password;
 	int no_rename;
 	char *format;
+	char *color;
 	char *reason;
 	int direct;
 	const char **config; /* create: key=value */

@@ -49,6 +49,7 @@ static struct {
 	bool stay_bad;
 	int wait;
 	char *format;
+	char *color;
 	int print;
 } presence_opts;
 
@@ -91,6 +92,7 @@ static struct poptOption presence_table[] = {
      "get, check: wait up to SECONDS for the contacts to come online", "SECONDS"},
     {"format", 'f', POPT_ARG_STRING, &presence_opts.format, CMD_STR,
      "get, check: record format: text, json or xml (default text)", "FMT"},
+    CMD_COLOR_OPTION(presence_opts.color),
     {"print", 0, POPT_ARG_NONE, &presence_opts.print, 0, "check: also print what was found", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, cmd_common_table, 0, "Connection options:", NULL},
     POPT_TABLEEND,
@@ -498,7 +500,7 @@ static int presence_check_values(struct presence_run *pr)
 		return cmd_fail(XU_ERR_USAGE, "--stay takes a number of seconds above 0");
 	if (presence_opts.wait < 0)
 		return cmd_fail(XU_ERR_USAGE, "--wait must not be negative");
-	if (cmd_format(presence_opts.format, &pr->fmt))
+	if (cmd_format(presence_opts.format, presence_opts.color, &pr->fmt))
 		return cmd_exit_code(XU_ERR_USAGE);
 	if (presence_opts.priority == INT_MIN)
 		presence_opts.priority = pr->verb == PRESENCE_SET ? 0 : PRESENCE_LOOK_PRIORITY;

@@ -15,6 +15,7 @@
 
 static struct {
 	char *format;
+	char *color;
 	const char **group;
 	char *name;
 	int subscribe;
@@ -25,6 +26,7 @@ static struct {
 static struct poptOption roster_table[] = {
     {"format", 'f', POPT_ARG_STRING, &roster_opts.format, CMD_STR,
      "output format: text, json or xml (default text; export: json)", "FMT"},
+    CMD_COLOR_OPTION(roster_opts.color),
     {"group", 'g', POPT_ARG_ARGV, &roster_opts.group, 0,
      "list: only this group; add, set: put the contact in GROUP (repeatable)", "GROUP"},
     {"name", 0, POPT_ARG_STRING, &roster_opts.name, CMD_STR, "add, set: the contact's name",
@@ -78,7 +80,7 @@ static int roster_print_item(const struct xu_roster_item *it, enum xu_rec_format
 			err = xu_fields_format(XU_REC_XML, el, NULL, NULL, 0, &out, &len);
 		xu_stanza_free(el);
 	} else {
-		err = xu_roster_item_format(it, fmt == XU_REC_JSON, &out, &len);
+		err = xu_roster_item_format(it, fmt, &out, &len);
 	}
 	return cmd_put(err, out, len);
 }
@@ -471,7 +473,7 @@ static int roster_export(struct roster_run *r)
 {
 	if (!roster_opts.format)
 		r->fmt = XU_REC_JSON;
-	if (r->fmt == XU_REC_TEXT)
+	if (r->fmt == XU_REC_TEXT || r->fmt == XU_REC_TEXT_COLOR)
 		return cmd_fail(XU_ERR_USAGE, "export writes json or xml");
 	return roster_list(r, true);
 }
@@ -738,7 +740,7 @@ static int roster_run(poptContext pc)
 
 	memset(&r, 0, sizeof(r));
 	memset(&cc, 0, sizeof(cc));
-	rc = cmd_format(roster_opts.format, &r.fmt);
+	rc = cmd_format(roster_opts.format, roster_opts.color, &r.fmt);
 	if (!rc)
 		rc = roster_args(&r, pc);
 	if (!rc)

@@ -268,6 +268,13 @@ err:
 	return err;
 }
 
+enum xu_err xu_buf_add_sgr(struct xu_buf *b, bool color, enum xu_sgr s)
+{
+	static const char *const sgr[] = {"\033[0m", "\033[1m", "\033[2m", "\033[32m", "\033[33m"};
+
+	return color ? xu_buf_adds(b, sgr[s]) : XU_OK;
+}
+
 enum xu_err xu_buf_add_escaped(struct xu_buf *b, const char *s, enum xu_esc_mode mode)
 {
 	char *e = NULL;

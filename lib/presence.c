@@ -277,15 +277,27 @@ static enum xu_err presence_field(struct xu_buf *b, const char *value, enum xu_e
 	return err || !value ? err : xu_buf_add_escaped(b, value, mode);
 }
 
-static enum xu_err presence_text(const struct xu_presence_info *p, struct xu_buf *b)
+static enum xu_err presence_text(const struct xu_presence_info *p, bool color, struct xu_buf *b)
 {
 	char when[32];
-	enum xu_err err = xu_buf_add_escaped(b, p->jid, XU_ESC_IDENT);
+	enum xu_err err = xu_buf_add_sgr(b, color, XU_SGR_BOLD);
 
+	/* Colour: the JID bold, "available" green, "unavailable" dim. */
+	if (!err)
+		err = xu_buf_add_escaped(b, p->jid, XU_ESC_IDENT);
+	if (!err)
+		err = xu_buf_add_sgr(b, color, XU_SGR_RESET);
+	if (!err)
+		err = xu_buf_adds(b, " ");
+	if (!err)
+		err = xu_buf_add_sgr(b, color, p->available ? XU_SGR_GREEN : XU_SGR_DIM);
+	if (!err)
+		err = xu_buf_adds(b, p->available ? "available" : "unavailable");
+	if (!err)
+		err = xu_buf_add_sgr(b, color, XU_SGR_RESET);
 	if (err)
 		return err;
 	if (p->available) {
-		err = xu_buf_adds(b, " available");
 		if (!err)
 			err = presence_field(b, p->show, XU_ESC_IDENT);
 		if (!err)
@@ -293,10 +305,8 @@ static enum xu_err presence_text(const struct xu_presence_info *p, struct xu_buf
 		if (!err)
 			err = presence_field(b, p->caps_node, XU_ESC_IDENT);
 	} else {
-		err = xu_buf_adds(b, " unavailable");
-		if (!err)
-			err = presence_field(b, presence_time(p->last_seen, when) ? when : NULL,
-			                     XU_ESC_IDENT);
+		err = presence_field(b, presence_time(p->last_seen, when) ? when : NULL,
+		                     XU_ESC_IDENT);
 	}
 	if (!err && p->status) {
 		err = xu_buf_adds(b, ":");
@@ -403,8 +413,8 @@ enum xu_err xu_presence_format(const struct xu_presence_info *p, enum xu_rec_for
 	if (len)
 		*len = 0;
 	xu_buf_init(&b, 0);
-	if (fmt == XU_REC_TEXT)
-		err = presence_text(p, &b);
+	if (fmt == XU_REC_TEXT || fmt == XU_REC_TEXT_COLOR)
+		err = presence_text(p, fmt == XU_REC_TEXT_COLOR, &b);
 	else if (fmt == XU_REC_JSON)
 		err = presence_json(p, &b);
 	else if (fmt == XU_REC_XML)

@@ -300,20 +300,29 @@ void xu_record_clear(struct xu_record *rec)
 
 /* Text lines, to be read by people and by `cut`/`awk`: fields are escaped so that a record is
  * one line whatever the peer sent; with nul, body and subject go out byte-exact instead. */
-static enum xu_err rec_text(const struct xu_record *rec, bool nul, struct xu_buf *b)
+static enum xu_err rec_text(const struct xu_record *rec, bool nul, bool color, struct xu_buf *b)
 {
 	enum xu_esc_mode line = XU_ESC_LINE;
 	bool msg = strcmp(rec->kind, "message") == 0;
 	enum xu_err err;
 
-	err = xu_buf_adds(b, rec->timestamp);
+	/* Colour: the timestamp dim, the sender bold; the rest as it is. */
+	err = xu_buf_add_sgr(b, color, XU_SGR_DIM);
+	if (!err)
+		err = xu_buf_adds(b, rec->timestamp);
+	if (!err)
+		err = xu_buf_add_sgr(b, color, XU_SGR_RESET);
 	if (!err)
 		err = xu_buf_adds(b, " ");
+	if (!err)
+		err = xu_buf_add_sgr(b, color, XU_SGR_BOLD);
 	/* "-" cannot be a JID (RFC 5892 forbids a leading hyphen), so it cannot be mistaken
 	 * for a sender. */
 	if (!err)
 		err = rec->from ? xu_buf_add_escaped(b, rec->from, XU_ESC_IDENT)
 		                : xu_buf_adds(b, "-");
+	if (!err)
+		err = xu_buf_add_sgr(b, color, XU_SGR_RESET);
 	if (err)
 		return err;
 	if (!msg) {
@@ -425,7 +434,8 @@ enum xu_err xu_record_format(const struct xu_record *rec, enum xu_rec_format fmt
 	xu_buf_init(&b, 0);
 	switch (fmt) {
 	case XU_REC_TEXT:
-		err = rec_text(rec, nul, &b);
+	case XU_REC_TEXT_COLOR:
+		err = rec_text(rec, nul, fmt == XU_REC_TEXT_COLOR, &b);
 		break;
 	case XU_REC_JSON:
 		err = rec_json(rec, &b);
@@ -470,12 +480,19 @@ enum xu_err xu_fields_format(enum xu_rec_format fmt, const struct xu_stanza *st,
 		if (fmt == XU_REC_JSON)
 			err = xu_buf_adds(&b, "{");
 		for (i = 0; !err && i < n; i++) {
+			/* Colour: the first field (what the line is about) bold. */
+			bool bold = i == 0 && fmt == XU_REC_TEXT_COLOR;
+
 			if (i)
 				err = xu_buf_adds(&b, fmt == XU_REC_JSON ? "," : "\t");
 			if (!err && fmt == XU_REC_JSON)
 				err = xu_buf_addf(&b, "\"%s\":", keys[i]);
 			if (!err)
+				err = xu_buf_add_sgr(&b, bold, XU_SGR_BOLD);
+			if (!err)
 				err = rec_field(&b, vals[i], fmt);
+			if (!err)
+				err = xu_buf_add_sgr(&b, bold, XU_SGR_RESET);
 		}
 		if (!err && fmt == XU_REC_JSON)
 			err = xu_buf_adds(&b, "}");

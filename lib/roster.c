@@ -250,10 +250,12 @@ static enum xu_err roster_json(struct xu_buf *b, const struct xu_roster_item *it
 	return err ? err : xu_buf_adds(b, "]}\n");
 }
 
-static enum xu_err roster_text(struct xu_buf *b, const struct xu_roster_item *it)
+static enum xu_err roster_text(struct xu_buf *b, const struct xu_roster_item *it, bool color)
 {
-	enum xu_err err = xu_buf_add_escaped(b, it->jid, XU_ESC_IDENT);
+	enum xu_err err = xu_buf_add_sgr(b, color, XU_SGR_BOLD); /* the JID */
 
+	err = err ? err : xu_buf_add_escaped(b, it->jid, XU_ESC_IDENT);
+	err = err ? err : xu_buf_add_sgr(b, color, XU_SGR_RESET);
 	err = err ? err : xu_buf_adds(b, "\t");
 	err = err ? err : xu_buf_add_escaped(b, it->name ? it->name : "", XU_ESC_IDENT);
 	err = err ? err
@@ -265,14 +267,17 @@ static enum xu_err roster_text(struct xu_buf *b, const struct xu_roster_item *it
 
 /* Text: jid, name, subscription, ask ("subscribe" or empty), groups joined by ',', separated
  * by tabs (escaped values cannot hold one). JSON: fixed keys, null or false when absent. */
-enum xu_err xu_roster_item_format(const struct xu_roster_item *it, bool json, char **out,
-                                  size_t *len)
+enum xu_err xu_roster_item_format(const struct xu_roster_item *it, enum xu_rec_format fmt,
+                                  char **out, size_t *len)
 {
 	struct xu_buf b;
 	enum xu_err err;
 
+	if (fmt == XU_REC_XML)
+		return XU_ERR_USAGE;
 	xu_buf_init(&b, 0);
-	err = json ? roster_json(&b, it) : roster_text(&b, it);
+	err = fmt == XU_REC_JSON ? roster_json(&b, it)
+	                         : roster_text(&b, it, fmt == XU_REC_TEXT_COLOR);
 	if (!err)
 		err = xu_buf_take(&b, out, len);
 	xu_buf_free(&b);

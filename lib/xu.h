@@ -312,6 +312,15 @@ enum xu_err xu_muc_destroy_iq(const struct xu_jid *room, const char *reason, str
 enum xu_err xu_muc_invite_new(const struct xu_jid *room, const char *to, const char *reason,
                               bool direct, struct xu_stanza **msg);
 
+/* How commands print what they receive (records, roster items, presence): text lines, JSON
+ * lines or XML stanzas, one per line. */
+enum xu_rec_format {
+	XU_REC_TEXT,
+	XU_REC_JSON,
+	XU_REC_XML,
+	XU_REC_TEXT_COLOR, /* text, with SGR colours around the fields (for a terminal) */
+};
+
 /* ---------------------------------------------------------------- roster and blocklist */
 
 #define XU_NS_ROSTER "jabber:iq:roster"
@@ -341,11 +350,12 @@ enum xu_err xu_roster_parse_query(const struct xu_stanza *query, struct xu_roste
 void xu_roster_free(struct xu_roster *roster);
 /* An item as <item xmlns='jabber:iq:roster'/> with all its attributes and groups, or as one line
  * of text (tab-separated jid, name, subscription, ask, groups joined by commas; values escaped
- * for the terminal) or JSON (keys jid name subscription ask approved groups), LF-terminated,
- * *out malloc'ed. Errors: XU_ERR_NOMEM. */
+ * for the terminal; fmt XU_REC_TEXT or XU_REC_TEXT_COLOR) or JSON (keys jid name subscription
+ * ask approved groups), LF-terminated, *out malloc'ed. Errors: XU_ERR_NOMEM, XU_ERR_USAGE
+ * (XU_REC_XML: that is xu_roster_item_stanza's). */
 enum xu_err xu_roster_item_stanza(const struct xu_roster_item *item, struct xu_stanza **out);
-enum xu_err xu_roster_item_format(const struct xu_roster_item *item, bool json, char **out,
-                                  size_t *len);
+enum xu_err xu_roster_item_format(const struct xu_roster_item *item, enum xu_rec_format fmt,
+                                  char **out, size_t *len);
 /* The item of a prepared bare JID, or NULL. */
 const struct xu_roster_item *xu_roster_find(const struct xu_roster *roster, const char *bare);
 /* Add a group to an item (once, kept sorted). Errors: XU_ERR_NOMEM. */
@@ -423,12 +433,6 @@ struct xu_record {
 	int priority;                        /* presence; 0 when absent */
 	char *room, *nick; /* groupchat: bare JID of from and its resource (owned) */
 	const struct xu_stanza *stanza;
-};
-
-enum xu_rec_format {
-	XU_REC_TEXT,
-	XU_REC_JSON,
-	XU_REC_XML,
 };
 
 /* Unix milliseconds as XEP-0082 UTC, "YYYY-MM-DDTHH:MM:SS[.mmm]Z"; false outside years

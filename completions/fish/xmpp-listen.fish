@@ -34,6 +34,7 @@ set -l mechs SCRAM-SHA-512-PLUS SCRAM-SHA-512 SCRAM-SHA-256-PLUS SCRAM-SHA-256 S
 
 complete -c xmpp-listen -f
 complete -c xmpp-listen -s f -l format -x -a 'text json xml' -d 'Record format'
+complete -c xmpp-listen -l color -x -a 'auto always never' -d 'Colour in text output (auto: on a terminal, unless NO_COLOR)'
 complete -c xmpp-listen -s 0 -l null -d 'End records with NUL, text bodies unescaped'
 complete -c xmpp-listen -l from -x -d 'Only messages from JID'
 complete -c xmpp-listen -s t -l type -x -a 'chat normal headline groupchat error' -d 'Only messages of this type'

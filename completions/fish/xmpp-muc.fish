@@ -50,6 +50,7 @@ complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a ban -d 'Ban 
 complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a role -d 'Set an occupant\'s role'
 complete -c xmpp-muc -n "not __fish_seen_subcommand_from $verbs" -a affiliation -d 'Set a JID\'s affiliation'
 complete -c xmpp-muc -s f -l format -x -a 'text json xml' -d 'Output format'
+complete -c xmpp-muc -l color -x -a 'auto always never' -d 'Colour in text output (auto: on a terminal, unless NO_COLOR)'
 complete -c xmpp-muc -l config -x -a 'name= description= persistent= members-only= moderated= public= password= max-users= subject-change=' -d 'create: configure KEY=VALUE'
 complete -c xmpp-muc -l set -x -d 'config: change KEY=VALUE; subject: the new subject'
 complete -c xmpp-muc -l reason -x -d 'The reason given'

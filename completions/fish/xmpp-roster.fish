@@ -50,6 +50,7 @@ complete -c xmpp-roster -n "not __fish_seen_subcommand_from $verbs" -a unblock -
 complete -c xmpp-roster -n "not __fish_seen_subcommand_from $verbs" -a blocked -d 'Print the blocked JIDs'
 complete -c xmpp-roster -n '__fish_seen_subcommand_from import' -F
 complete -c xmpp-roster -s f -l format -x -a 'text json xml' -d 'Output format'
+complete -c xmpp-roster -l color -x -a 'auto always never' -d 'Colour in text output (auto: on a terminal, unless NO_COLOR)'
 complete -c xmpp-roster -s g -l group -x -d 'list: only GROUP; add, set: put the contact in GROUP'
 complete -c xmpp-roster -l name -x -d 'add, set: the contact\'s name'
 complete -c xmpp-roster -l subscribe -d 'add: also ask for the contact\'s presence'

@@ -138,6 +138,33 @@ static void fuzz_text_nul(const struct xu_record *rec, const char *s, size_t len
 	fuzz_check(len - 1 >= b && memcmp(s + len - 1 - b, rec->body ? rec->body : "", b) == 0);
 }
 
+/* Colour adds our SGR sequences around fields and nothing else: without them, the line is the
+ * plain one, byte for byte. */
+static void fuzz_color(const struct xu_record *rec)
+{
+	static const char *const sgr[] = {"\033[0m", "\033[1m", "\033[2m", "\033[32m", "\033[33m"};
+	char *plain = NULL, *color = NULL, *r, *w;
+	size_t plen, clen, i;
+
+	if (xu_record_format(rec, XU_REC_TEXT, false, &plain, &plen) != XU_OK ||
+	    xu_record_format(rec, XU_REC_TEXT_COLOR, false, &color, &clen) != XU_OK)
+		goto out;
+	for (r = w = color; *r;) {
+		for (i = 0; i < sizeof(sgr) / sizeof(sgr[0]); i++)
+			if (strncmp(r, sgr[i], strlen(sgr[i])) == 0)
+				break;
+		if (i < sizeof(sgr) / sizeof(sgr[0]))
+			r += strlen(sgr[i]);
+		else
+			*w++ = *r++;
+	}
+	*w = '\0';
+	fuzz_check(strcmp(color, plain) == 0);
+out:
+	free(plain);
+	free(color);
+}
+
 static void fuzz_record(const struct xu_stanza *st, int64_t arrival)
 {
 	static const enum xu_rec_format fmts[] = {XU_REC_TEXT, XU_REC_JSON, XU_REC_XML};
@@ -183,6 +210,7 @@ static void fuzz_record(const struct xu_stanza *st, int64_t arrival)
 			free(out);
 		}
 	}
+	fuzz_color(&rec);
 	xu_record_clear(&rec);
 }
 

@@ -142,6 +142,85 @@ static const char *tr_field_value(const struct xu_record *rec, const char *field
 	return NULL;
 }
 
+/* Our SGR sequences out of a coloured line: what is left must be the plain line, so colour adds
+ * nothing else and the peer's text cannot bring its own (escaping removed every ESC). */
+static void tr_strip_sgr(char *s)
+{
+	static const char *const sgr[] = {"\033[0m", "\033[1m", "\033[2m", "\033[32m", "\033[33m"};
+	char *w = s;
+	size_t i;
+
+	while (*s) {
+		for (i = 0; i < sizeof(sgr) / sizeof(sgr[0]); i++)
+			if (strncmp(s, sgr[i], strlen(sgr[i])) == 0)
+				break;
+		if (i < sizeof(sgr) / sizeof(sgr[0])) {
+			s += strlen(sgr[i]);
+			continue;
+		}
+		*w++ = *s++;
+	}
+	*w = '\0';
+}
+
+static void tr_assert_color_same(const struct xu_record *rec, const char *plain, const char *id)
+{
+	size_t len;
+	char *out = tr_format(rec, XU_REC_TEXT_COLOR, false, &len);
+
+	if (!strchr(out, '\033'))
+		fail_msg("%s: no colour in '%s'", id, out);
+	tr_strip_sgr(out);
+	if (strcmp(out, plain) != 0)
+		fail_msg("%s: coloured '%s' is not '%s' once uncoloured", id, out, plain);
+	free(out);
+}
+
+/* The colours themselves: timestamp dim, sender bold; first field bold; presence and roster
+ * JIDs bold, availability green or dim. */
+static void test_color(void **state)
+{
+	struct xu_stanza *st = tu_parse("<message from='a@b.example/r' type='chat'><body>hi</body>"
+	                                "</message>");
+	const char *keys[] = {"jid", "name"}, *vals[] = {"room@muc.example", "Room"};
+	struct xu_presence_info info;
+	struct xu_roster_item it;
+	char jid[] = "e@f.example";
+	struct xu_record rec;
+	char *out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(xu_record_from_stanza(st, ARRIVAL, &rec), XU_OK);
+	out = tr_format(&rec, XU_REC_TEXT_COLOR, false, &len);
+	assert_string_equal(out,
+	                    "\033[2m" ARRIVAL_TS "\033[0m \033[1ma@b.example/r\033[0m chat: hi\n");
+	free(out);
+	xu_record_clear(&rec);
+	xu_stanza_free(st);
+	assert_int_equal(xu_fields_format(XU_REC_TEXT_COLOR, NULL, keys, vals, 2, &out, &len),
+	                 XU_OK);
+	assert_string_equal(out, "\033[1mroom@muc.example\033[0m\tRoom\n");
+	free(out);
+	memset(&info, 0, sizeof(info));
+	info.jid = "c@d.example/x";
+	info.last_seen = -1;
+	info.available = true;
+	assert_int_equal(xu_presence_format(&info, XU_REC_TEXT_COLOR, &out, &len), XU_OK);
+	assert_string_equal(out, "\033[1mc@d.example/x\033[0m \033[32mavailable\033[0m - 0 -\n");
+	free(out);
+	info.available = false;
+	assert_int_equal(xu_presence_format(&info, XU_REC_TEXT, &out, &len), XU_OK);
+	assert_string_equal(out, "c@d.example/x unavailable -\n");
+	free(out);
+	memset(&it, 0, sizeof(it));
+	it.jid = jid;
+	assert_int_equal(xu_roster_item_format(&it, XU_REC_TEXT_COLOR, &out, &len), XU_OK);
+	assert_string_equal(out, "\033[1me@f.example\033[0m\t\tnone\t\t\n");
+	free(out);
+	assert_int_equal(xu_roster_item_format(&it, XU_REC_XML, &out, &len), XU_ERR_USAGE);
+}
+
 static void test_terminal_vectors(void **state)
 {
 	struct tu_json all;
@@ -180,6 +259,7 @@ static void test_terminal_vectors(void **state)
 
 		out = tr_format(&rec, XU_REC_TEXT, false, &len);
 		tr_assert_one_safe_line(out, len, id);
+		tr_assert_color_same(&rec, out, id);
 		if (strcmp(field, "error-text") == 0) {
 			/* Error text is not part of a record; whatever else is shown stays safe. */
 			assert_null(rec.body);
@@ -828,7 +908,7 @@ int main(void)
 	    cmocka_unit_test(test_arrival_clamped),   cmocka_unit_test(test_records),
 	    cmocka_unit_test(test_presence_priority), cmocka_unit_test(test_nul_mode),
 	    cmocka_unit_test(test_xml_one_line),      cmocka_unit_test(test_not_records),
-	    cmocka_unit_test(test_unserialisable),
+	    cmocka_unit_test(test_unserialisable),    cmocka_unit_test(test_color),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

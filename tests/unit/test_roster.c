@@ -103,7 +103,9 @@ static void test_format(void **state)
 		char *out = NULL;
 		size_t len = 0;
 
-		assert_int_equal(xu_roster_item_format(cases[i].it, cases[i].json, &out, &len),
+		assert_int_equal(xu_roster_item_format(cases[i].it,
+		                                       cases[i].json ? XU_REC_JSON : XU_REC_TEXT,
+		                                       &out, &len),
 		                 XU_OK);
 		if (strcmp(out, cases[i].want) != 0)
 			fail_msg("case %zu:\n got  %s want %s", i, out, cases[i].want);
