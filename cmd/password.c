@@ -100,30 +100,100 @@ static int cmd_password_fd(int fd, char **out)
 	return 0;
 }
 
+/* Read what a child writes to fd until EOF: the first max bytes into buf (*len), the rest
+ * read and dropped, so that it never dies of SIGPIPE. False on a read error. */
+static bool cmd_drain(int fd, char *buf, size_t max, size_t *len)
+{
+	char scratch[512];
+
+	for (;;) {
+		ssize_t r = *len < max ? read(fd, buf + *len, max - *len)
+		                       : read(fd, scratch, sizeof(scratch));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			gnutls_memset(scratch, 0, sizeof(scratch));
+			return r == 0;
+		}
+		if (*len < max)
+			*len += (size_t)r;
+	}
+}
+
+/* `sh -c cmd`, its standard output into out (max bytes) and its standard error into err (the
+ * start of it, for the message when it fails: a password manager's reason, such as "not in
+ * the password store", belongs in our one error line, not on a line of its own). Standard
+ * error is read after standard output, so a command that fills the stderr pipe before closing
+ * standard output is the one case that blocks: the pipe holds 64 KiB, more than any error.
+ * Returns the wait status, or -1 with errno. */
+static int cmd_run_captured(const char *cmd, char *out, size_t max, size_t *outlen, char *err,
+                            size_t errmax)
+{
+	int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = -1, saved;
+	size_t elen = 0;
+	pid_t pid;
+
+	if (pipe(po) != 0 || pipe(pe) != 0)
+		goto fail;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0) {
+		if (dup2(po[1], STDOUT_FILENO) < 0 || dup2(pe[1], STDERR_FILENO) < 0)
+			_exit(127);
+		close(po[0]);
+		close(po[1]);
+		close(pe[0]);
+		close(pe[1]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	po[1] = pe[1] = -1;
+	*outlen = 0;
+	cmd_drain(po[0], out, max, outlen);
+	cmd_drain(pe[0], err, errmax - 1, &elen);
+	err[elen] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+fail:
+	saved = errno;
+	for (int i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
+	}
+	errno = saved;
+	return status;
+}
+
 static int cmd_password_command(const char *cmd, char **out)
 {
-	char buf[CMD_PASSWORD_MAX + 1];
-	size_t len = 0, r;
-	FILE *p;
-	int status;
+	char buf[CMD_PASSWORD_MAX + 1], err[512];
+	size_t len = 0;
+	int status = cmd_run_captured(cmd, buf, CMD_PASSWORD_MAX, &len, err, sizeof(err));
+	const char *why = err + strspn(err, " \t\r\n");
 
-	fflush(NULL);
-	p = popen(cmd, "r");
-	if (!p)
-		return cmd_fail(XU_ERR_CONFIG, "cannot run password command: %s", strerror(errno));
-	while (len < CMD_PASSWORD_MAX && (r = fread(buf + len, 1, CMD_PASSWORD_MAX - len, p)) > 0)
-		len += r;
-	/* Drain the rest so the command does not die of SIGPIPE and fail spuriously. */
-	while (fread(buf + len, 1, 1, p) == 1)
-		;
-	status = pclose(p);
 	buf[len] = '\0';
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (status == -1) {
 		gnutls_memset(buf, 0, sizeof(buf));
-		if (status != -1 && WIFEXITED(status))
-			return cmd_fail(XU_ERR_CONFIG, "password command failed (exit status %d)",
-			                WEXITSTATUS(status));
-		return cmd_fail(XU_ERR_CONFIG, "password command failed");
+		return cmd_fail(XU_ERR_CONFIG, "cannot run password command: %s", strerror(errno));
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		gnutls_memset(buf, 0, sizeof(buf));
+		why = *why ? why : NULL;
+		if (why)
+			err[strcspn(err, "\r\n")] = '\0'; /* its first line */
+		if (WIFEXITED(status))
+			return cmd_fail(XU_ERR_CONFIG,
+			                "password command failed (exit status %d)%s%s",
+			                WEXITSTATUS(status), why ? ": " : "", why ? why : "");
+		return cmd_fail(XU_ERR_CONFIG, "password command killed by signal %d%s%s",
+		                WTERMSIG(status), why ? ": " : "", why ? why : "");
 	}
 	*out = cmd_first_line(buf, len);
 	return 0;
@@ -203,34 +273,62 @@ static int cmd_password_prompt(const char *jid, char **out)
 	return 0;
 }
 
-int cmd_password(const struct xu_account *acct, const char *jid, char **out)
+/* The first source given, as cmd_password documents; *from names it for a message. */
+static int cmd_password_find(const struct xu_account *acct, const char *jid, char **out,
+                             const char **from)
 {
 	const char *env = cmd_env_password;
 
-	*out = NULL;
-	if (cmd_opts.password_file)
+	if (cmd_opts.password_file) {
+		*from = "--password-file";
 		return cmd_password_file(cmd_opts.password_file, out);
-	if (cmd_opts.password_command)
+	}
+	if (cmd_opts.password_command) {
+		*from = "--password-command";
 		return cmd_password_command(cmd_opts.password_command, out);
-	if (cmd_opts.password_fd >= 0)
+	}
+	if (cmd_opts.password_fd >= 0) {
+		*from = "--password-fd";
 		return cmd_password_fd(cmd_opts.password_fd, out);
+	}
+	*from = "XMPP_PASSWORD";
 	if (env) {
 		*out = cmd_xstrdup(env);
 		return 0;
 	}
 	if (acct && acct->password) {
+		*from = "the account's password";
 		*out = cmd_xstrdup(acct->password);
 		return 0;
 	}
-	if (acct && acct->password_file)
+	if (acct && acct->password_file) {
+		*from = "the account's password-file";
 		return cmd_password_file(acct->password_file, out);
-	if (acct && acct->password_command)
+	}
+	if (acct && acct->password_command) {
+		*from = "the account's password-command";
 		return cmd_password_command(acct->password_command, out);
+	}
 	if (isatty(STDIN_FILENO))
 		return cmd_password_prompt(jid, out);
 	return cmd_fail(XU_ERR_CONFIG,
 	                "no password: set XMPP_PASSWORD, --password-file, --password-command, "
 	                "--password-fd or an account in the config file");
+}
+
+int cmd_password(const struct xu_account *acct, const char *jid, char **out)
+{
+	const char *from = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = cmd_password_find(acct, jid, out, &from);
+	if (rc || !*out || **out)
+		return rc;
+	/* Nothing to log in with: a misconfiguration, said before any connection is made. */
+	free(*out);
+	*out = NULL;
+	return cmd_fail(XU_ERR_CONFIG, "the password from %s is empty", from);
 }
 
 void cmd_password_forget(void)
