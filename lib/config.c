@@ -1,4 +1,5 @@
-/* config.c: the account configuration file, xmpp-utils.conf(5): a strict INI-like parser. */
+/* config.c: the account configuration file, xmpp-utils.conf(5): a strict INI-like parser, and
+ * readers for sendxmpp's and go-sendxmpp's files so --config can point at them (migration). */
 #include "xu-int.h"
 
 #include <errno.h>
@@ -71,6 +72,28 @@ static const char *const config_mechs[] = {
     "PLAIN",
 };
 
+/* The syntaxes a file may use; see config_detect for how one is chosen. */
+enum config_format {
+	CONFIG_FORMAT_NONE, /* no line but blanks and comments yet */
+	CONFIG_FORMAT_OURS, /* xmpp-utils.conf(5) */
+	CONFIG_FORMAT_KEYS, /* "key: value", sendxmpp >= 1.24 and go-sendxmpp */
+	CONFIG_FORMAT_LINE, /* "user@server password [component]", sendxmpp */
+};
+
+/* The keys of sendxmpp's and go-sendxmpp's "key: value" files, in config_legacy_keys order. */
+enum config_legacy_key {
+	CONFIG_LEGACY_USERNAME,
+	CONFIG_LEGACY_JSERVER,
+	CONFIG_LEGACY_PORT,
+	CONFIG_LEGACY_PASSWORD,
+	CONFIG_LEGACY_EVAL_PASSWORD,
+	CONFIG_LEGACY_COMPONENT,
+	CONFIG_LEGACY_RESOURCE,
+	CONFIG_LEGACY_ALIAS,
+	CONFIG_LEGACY_TLS,
+	CONFIG_LEGACY_NKEYS,
+};
+
 struct config_parse {
 	const char *path;
 	const char *home; /* NULL: ~/ cannot be expanded */
@@ -79,6 +102,10 @@ struct config_parse {
 	bool in_section;
 	size_t key_line[CONFIG_NKEYS]; /* where each key was set in the current section; 0: not */
 	size_t default_line;
+	enum config_format format;
+	size_t format_line;                      /* the line that decided the format */
+	size_t legacy_line[CONFIG_LEGACY_NKEYS]; /* as key_line, for the "key: value" format */
+	char *component;                         /* sendxmpp's component, until the end */
 	char *errmsg;
 };
 
@@ -204,6 +231,37 @@ const struct xu_account *xu_config_account(const struct xu_config *cfg, const ch
 	return NULL;
 }
 
+/* A new account `name` (nlen bytes) with every setting unset, begun on the current line. */
+static enum xu_err config_account_add(struct config_parse *p, const char *name, size_t nlen,
+                                      struct xu_account **out)
+{
+	struct xu_config *cfg = p->cfg;
+	struct xu_account *a;
+
+	if (cfg->n == cfg->cap) {
+		/* Two arrays of one capacity: the second grows from a copy of the count. */
+		size_t cap = cfg->cap;
+
+		if (xu_array_room((void **)&cfg->acct_line, &cap, cfg->n, sizeof(size_t), 4) ||
+		    xu_array_room((void **)&cfg->acct, &cfg->cap, cfg->n, sizeof(*cfg->acct), 4))
+			return XU_ERR_NOMEM;
+	}
+	a = &cfg->acct[cfg->n];
+	memset(a, 0, sizeof(*a));
+	a->port = -1;
+	a->direct_tls = -1;
+	a->insecure = -1;
+	a->allow_plaintext = -1;
+	a->timeout = -1;
+	a->name = strndup(name, nlen);
+	if (!a->name)
+		return XU_ERR_NOMEM;
+	cfg->acct_line[cfg->n] = p->line;
+	cfg->n++;
+	*out = a;
+	return XU_OK;
+}
+
 static enum xu_err config_section(struct config_parse *p, const char *s, size_t len)
 {
 	struct xu_config *cfg = p->cfg;
@@ -233,26 +291,8 @@ static enum xu_err config_section(struct config_parse *p, const char *s, size_t 
 			return config_fail(p, "duplicate section [%s] (first on line %zu)",
 			                   cfg->acct[i].name, cfg->acct_line[i]);
 	}
-	if (cfg->n == cfg->cap) {
-		/* Two arrays of one capacity: the second grows from a copy of the count. */
-		size_t cap = cfg->cap;
-
-		if (xu_array_room((void **)&cfg->acct_line, &cap, cfg->n, sizeof(size_t), 4) ||
-		    xu_array_room((void **)&cfg->acct, &cfg->cap, cfg->n, sizeof(*cfg->acct), 4))
-			return XU_ERR_NOMEM;
-	}
-	a = &cfg->acct[cfg->n];
-	memset(a, 0, sizeof(*a));
-	a->port = -1;
-	a->direct_tls = -1;
-	a->insecure = -1;
-	a->allow_plaintext = -1;
-	a->timeout = -1;
-	a->name = strndup(name, nlen);
-	if (!a->name)
+	if (config_account_add(p, name, nlen, &a))
 		return XU_ERR_NOMEM;
-	cfg->acct_line[cfg->n] = p->line;
-	cfg->n++;
 	p->in_section = true;
 	memset(p->key_line, 0, sizeof(p->key_line));
 	return XU_OK;
@@ -537,11 +577,327 @@ static enum xu_err config_keyval(struct config_parse *p, const char *s, size_t l
 	return XU_OK;
 }
 
+/* ---------------------------------------------------------------- sendxmpp, go-sendxmpp */
+
+/*
+ * Migration: a file written for sendxmpp (Perl, 1.24: ~/.sendxmpprc) or go-sendxmpp (0.5:
+ * ~/.config/go-sendxmpp/config) is read into one account named "sendxmpp", the default.
+ * Both tools share the "key: value" syntax (sendxmpp since 1.24), and both read sendxmpp's
+ * older "user@server password" line, so the syntax is told apart, not the tool.
+ * Sources: sendxmpp(1) CONFIGURATION FILE and read_config_file() in sendxmpp 1.24;
+ * go-sendxmpp(5) and parseConfig() in go-sendxmpp 0.5.6.
+ */
+#define CONFIG_LEGACY_NAME "sendxmpp"
+
+static const char *const config_legacy_keys[CONFIG_LEGACY_NKEYS] = {
+    "username",  "jserver",  "port",  "password", "eval_password",
+    "component", "resource", "alias", "tls",
+};
+
+/*
+ * The format of a file is decided by its first line that is neither blank nor a comment (s,
+ * leading blanks removed). Take the word before the first blank, '=', ':' or '@':
+ *   the line starts with '[', or the word is followed by blanks and '='  -> ours;
+ *   the word is followed directly by ':'                                 -> "key: value";
+ *   the word is followed directly by '@'                                 -> "user@server ...".
+ * These cannot overlap: our first line is a [section] or "default = ..." (no key of ours has
+ * ':' or '@'), both tools' keys are plain words glued to their ':', and sendxmpp's user names
+ * ([.\w#-]+ in its parser) hold none of '=', ':', '@' or blanks. Anything else fits none, and
+ * is an error on that line rather than a guess.
+ */
+static enum config_format config_detect(const char *s, size_t len)
+{
+	size_t i = 0, w;
+
+	if (len && s[0] == '[')
+		return CONFIG_FORMAT_OURS;
+	while (i < len && !config_is_space(s[i]) && !strchr("=:@", s[i]))
+		i++;
+	w = i;
+	if (w && i < len && s[i] == ':')
+		return CONFIG_FORMAT_KEYS;
+	if (w && i < len && s[i] == '@')
+		return CONFIG_FORMAT_LINE;
+	while (i < len && config_is_space(s[i]))
+		i++;
+	if (i < len && s[i] == '=')
+		return CONFIG_FORMAT_OURS;
+	return CONFIG_FORMAT_NONE;
+}
+
+/* The one account of a sendxmpp file, made on the line that decided the format. */
+static enum xu_err config_legacy_account(struct config_parse *p, struct xu_account **out)
+{
+	if (p->cfg->n) {
+		*out = &p->cfg->acct[0];
+		return XU_OK;
+	}
+	return config_account_add(p, CONFIG_LEGACY_NAME, strlen(CONFIG_LEGACY_NAME), out);
+}
+
+/* *field = "user@domain" (user: ulen bytes). */
+static enum xu_err config_legacy_jid(char **field, const char *user, size_t ulen,
+                                     const char *domain)
+{
+	struct xu_buf b;
+
+	xu_buf_init(&b, 0);
+	if (xu_buf_addf(&b, "%.*s@%s", (int)ulen, user, domain)) {
+		xu_buf_free(&b);
+		return XU_ERR_NOMEM;
+	}
+	xu_secret_free(*field);
+	*field = b.data;
+	return XU_OK;
+}
+
+/* *field = a copy of s (len bytes); no value may be empty, as in our own format. */
+static enum xu_err config_legacy_copy(struct config_parse *p, char **field, const char *s,
+                                      size_t len)
+{
+	if (len == 0)
+		return config_fail(p, "empty value");
+	*field = strndup(s, len);
+	return *field ? XU_OK : XU_ERR_NOMEM;
+}
+
+/*
+ * One "key: value" line. Blanks after the ':' are skipped (sendxmpp skips any, go-sendxmpp
+ * exactly one space); the password keeps the rest of the line verbatim, trailing blanks too,
+ * because both tools send those bytes; other values are trimmed. Unlike both tools (the last
+ * one wins) a key may appear once, as in our own format. An unknown key is an error:
+ * go-sendxmpp refuses one too ("Couldn't parse config"), and a mistyped "pasword:" that
+ * sendxmpp would silently drop is better reported.
+ */
+static enum xu_err config_legacy_keyval(struct config_parse *p, const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len), *v;
+	struct xu_account *a;
+	char show[80], *tmp = NULL;
+	size_t klen, k, vlen, i;
+	enum xu_err err;
+
+	if (len && s[len - 1] == '\r')
+		len--;
+	klen = colon ? (size_t)(colon - s) : 0;
+	for (i = 0; i < klen && !config_is_space(s[i]); i++)
+		;
+	if (klen == 0 || i < klen)
+		return config_fail(p, "expected key: value, the syntax of line %zu",
+		                   p->format_line);
+	for (k = 0; k < CONFIG_LEGACY_NKEYS; k++) {
+		if (strlen(config_legacy_keys[k]) == klen &&
+		    memcmp(config_legacy_keys[k], s, klen) == 0)
+			break;
+	}
+	if (k == CONFIG_LEGACY_NKEYS)
+		return config_fail(p,
+		                   "unknown key %s (sendxmpp/go-sendxmpp: username, jserver, port, "
+		                   "password, eval_password, component, resource, alias, tls)",
+		                   config_show(s, klen, show, sizeof(show)));
+	if (p->legacy_line[k])
+		return config_fail(p, "duplicate key %s (first on line %zu)", config_legacy_keys[k],
+		                   p->legacy_line[k]);
+	for (v = colon + 1; v < s + len && config_is_space(*v); v++)
+		;
+	vlen = (size_t)(s + len - v);
+	while (k != CONFIG_LEGACY_PASSWORD && vlen && config_is_space(v[vlen - 1]))
+		vlen--;
+	err = config_legacy_account(p, &a);
+	if (err)
+		return err;
+	switch ((enum config_legacy_key)k) {
+	case CONFIG_LEGACY_USERNAME:
+		err = config_legacy_copy(p, &a->jid, v, vlen);
+		break;
+	case CONFIG_LEGACY_JSERVER:
+		err = config_legacy_copy(p, &a->host, v, vlen);
+		break;
+	case CONFIG_LEGACY_PASSWORD:
+		err = config_legacy_copy(p, &a->password, v, vlen);
+		break;
+	case CONFIG_LEGACY_EVAL_PASSWORD:
+		err = config_legacy_copy(p, &a->password_command, v, vlen);
+		break;
+	case CONFIG_LEGACY_COMPONENT:
+		err = config_legacy_copy(p, &p->component, v, vlen);
+		break;
+	case CONFIG_LEGACY_RESOURCE:
+		err = config_legacy_copy(p, &a->resource, v, vlen);
+		break;
+	case CONFIG_LEGACY_PORT:
+		err = config_legacy_copy(p, &tmp, v, vlen);
+		if (!err && !config_int(tmp, 1, CONFIG_MAX_PORT, &a->port))
+			err =
+			    config_fail(p, "port: expected a number from 1 to %d", CONFIG_MAX_PORT);
+		xu_secret_free(tmp);
+		break;
+	case CONFIG_LEGACY_ALIAS: /* a MUC nickname: xmpp-muc takes --nick instead */
+	case CONFIG_LEGACY_TLS:   /* sendxmpp's STARTTLS switch: we always use TLS */
+	case CONFIG_LEGACY_NKEYS:
+		err = vlen ? XU_OK : config_fail(p, "empty value");
+		break;
+	}
+	if (err)
+		return err;
+	p->legacy_line[k] = p->line;
+	if (a->password && a->password_command) {
+		i = k == CONFIG_LEGACY_PASSWORD ? CONFIG_LEGACY_EVAL_PASSWORD
+		                                : CONFIG_LEGACY_PASSWORD;
+		return config_fail(p, "%s: %s already given on line %zu (only one of them)",
+		                   config_legacy_keys[k], config_legacy_keys[i], p->legacy_line[i]);
+	}
+	return XU_OK;
+}
+
+/*
+ * After the last "key: value" line: a username without '@' is a local part, completed as
+ * sendxmpp does with its component, else (both tools) with jserver.
+ */
+static enum xu_err config_legacy_keys_end(struct config_parse *p)
+{
+	struct xu_account *a = p->cfg->n ? &p->cfg->acct[0] : NULL;
+	const char *domain = p->component ? p->component : a ? a->host : NULL;
+
+	if (!a || !a->jid)
+		return XU_OK; /* the JID comes from --jid or XMPP_JID; a component alone is moot */
+	if (!strchr(a->jid, '@')) {
+		if (!domain) {
+			p->line = p->legacy_line[CONFIG_LEGACY_USERNAME];
+			return config_fail(p, "username: no @domain, and no jserver or component "
+			                      "to take it from");
+		}
+		return config_legacy_jid(&a->jid, a->jid, strlen(a->jid), domain);
+	}
+	if (p->component) {
+		/* sendxmpp would name the component in the stream header and log in as
+		 * "user@domain" there: no account of ours means that. */
+		p->line = p->legacy_line[CONFIG_LEGACY_COMPONENT];
+		return config_fail(p, "component: the username already has an @domain");
+	}
+	return XU_OK;
+}
+
+/*
+ * sendxmpp's account line: "user@server[;host][:port] password [component]", fields split by
+ * blanks, so the password has none (sendxmpp's own rule); '#' inside it is not a comment.
+ * The JID is user@component when a component is given (sendxmpp names it in the stream
+ * header, Net::XMPP's "domain portion of the JID") and the server is then where to connect;
+ * else user@server, with host only from ";host".
+ */
+static enum xu_err config_legacy_line(struct config_parse *p, const char *s, size_t len)
+{
+	const char *f[4], *end = s + len, *at, *semi, *colon, *dend, *pend, *comp;
+	size_t fl[4], n = 0, i;
+	struct xu_account *a;
+	char num[8], *dom = NULL;
+	enum xu_err err;
+
+	if (p->cfg->n)
+		return config_fail(p, "a sendxmpp file has one account line, and it is line %zu",
+		                   p->format_line);
+	while (n < 4) {
+		while (s < end && config_is_space(*s))
+			s++;
+		if (s == end)
+			break;
+		f[n] = s;
+		while (s < end && !config_is_space(*s))
+			s++;
+		fl[n] = (size_t)(s - f[n]);
+		n++;
+	}
+	if (n < 2 || n > 3)
+		return config_fail(p, "expected user@server password [component]");
+	pend = f[0] + fl[0];
+	at = memchr(f[0], '@', fl[0]);
+	if (!at) /* not on the line that chose this format: config_detect saw an '@' there */
+		return config_fail(p, "expected user@server password [component]");
+	semi = memchr(at, ';', (size_t)(pend - at));
+	colon = memchr(at, ':', (size_t)(pend - at));
+	dend = semi ? semi : colon ? colon : pend;
+	if (at == f[0] || dend == at + 1 || memchr(at + 1, '@', (size_t)(pend - at - 1)) ||
+	    (semi && colon && colon < semi) || (semi && (colon ? colon : pend) == semi + 1))
+		return config_fail(p, "expected user@server[;host][:port] password [component]");
+	err = config_legacy_account(p, &a);
+	if (err)
+		return err;
+	if (colon) {
+		i = (size_t)(pend - colon - 1);
+		memcpy(num, colon + 1, i < sizeof(num) ? i : sizeof(num) - 1);
+		num[i < sizeof(num) ? i : sizeof(num) - 1] = '\0';
+		if (i >= sizeof(num) || !config_int(num, 1, CONFIG_MAX_PORT, &a->port))
+			return config_fail(p, "port: expected a number from 1 to %d",
+			                   CONFIG_MAX_PORT);
+	}
+	comp = n == 3 ? f[2] : NULL;
+	if (semi)
+		err = config_legacy_copy(p, &a->host, semi + 1,
+		                         (size_t)((colon ? colon : pend) - semi - 1));
+	else if (comp)
+		err = config_legacy_copy(p, &a->host, at + 1, (size_t)(dend - at - 1));
+	if (!err)
+		err = config_legacy_copy(p, &dom, comp ? comp : at + 1,
+		                         comp ? fl[2] : (size_t)(dend - at - 1));
+	if (!err)
+		err = config_legacy_jid(&a->jid, f[0], (size_t)(at - f[0]), dom);
+	if (!err)
+		err = config_legacy_copy(p, &a->password, f[1], fl[1]);
+	xu_secret_free(dom);
+	return err;
+}
+
+/* ---------------------------------------------------------------- parsing, all formats */
+
+/* One line that is neither blank nor a comment (s: leading blanks removed). */
+static enum xu_err config_line(struct config_parse *p, const char *s, size_t len)
+{
+	if (p->format == CONFIG_FORMAT_NONE) {
+		p->format = config_detect(s, len);
+		p->format_line = p->line;
+		if (p->format == CONFIG_FORMAT_NONE)
+			return config_fail(p,
+			                   "unknown syntax: expected [name] or key = value "
+			                   "(xmpp-utils.conf), key: value or user@server password "
+			                   "(sendxmpp, go-sendxmpp)");
+	}
+	switch (p->format) {
+	case CONFIG_FORMAT_KEYS:
+		return config_legacy_keyval(p, s, len);
+	case CONFIG_FORMAT_LINE:
+		return config_legacy_line(p, s, len);
+	case CONFIG_FORMAT_OURS:
+	case CONFIG_FORMAT_NONE:
+		break;
+	}
+	if (*s == '[')
+		return config_section(p, s, len);
+	return config_keyval(p, s, len);
+}
+
+/* After the last line: what can only be checked once the whole file has been read. */
+static enum xu_err config_end(struct config_parse *p)
+{
+	size_t i;
+
+	if (p->format == CONFIG_FORMAT_KEYS)
+		return config_legacy_keys_end(p);
+	if (p->cfg->default_name) {
+		for (i = 0; i < p->cfg->n; i++) {
+			if (strcmp(p->cfg->acct[i].name, p->cfg->default_name) == 0)
+				return XU_OK;
+		}
+		p->line = p->default_line;
+		return config_fail(p, "default account %s has no [%s] section",
+		                   p->cfg->default_name, p->cfg->default_name);
+	}
+	return XU_OK;
+}
+
 static enum xu_err config_parse_data(struct config_parse *p, const char *data, size_t len)
 {
 	const char *s = data, *end = data + len;
 	enum xu_err err;
-	size_t i;
 
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -555,26 +911,14 @@ static enum xu_err config_parse_data(struct config_parse *p, const char *data, s
 			return config_fail(p, "NUL byte");
 		while (s < eol && config_is_space(*s))
 			s++;
-		if (s < eol && *s == '[')
-			err = config_section(p, s, (size_t)(eol - s));
-		else if (s < eol && *s != '#')
-			err = config_keyval(p, s, (size_t)(eol - s));
-		else
-			err = XU_OK;
-		if (err)
-			return err;
+		if (s < eol && *s != '#') {
+			err = config_line(p, s, (size_t)(eol - s));
+			if (err)
+				return err;
+		}
 		s = nl ? nl + 1 : end;
 	}
-	if (p->cfg->default_name) {
-		for (i = 0; i < p->cfg->n; i++) {
-			if (strcmp(p->cfg->acct[i].name, p->cfg->default_name) == 0)
-				return XU_OK;
-		}
-		p->line = p->default_line;
-		return config_fail(p, "default account %s has no [%s] section",
-		                   p->cfg->default_name, p->cfg->default_name);
-	}
-	return XU_OK;
+	return config_end(p);
 }
 
 /* $XDG_CONFIG_HOME/xmpp-utils/config (absolute only, as the XDG spec says), else
@@ -757,6 +1101,7 @@ enum xu_err xu_config_load(const char *path, struct xu_config **out, char **errm
 		xu_config_free(p.cfg);
 		p.cfg = NULL;
 	}
+	xu_secret_free(p.component);
 	if (errmsg)
 		*errmsg = p.errmsg;
 	else

@@ -572,6 +572,8 @@ struct xu_config;
 
 /*
  * Load `path`, or with NULL the default $XDG_CONFIG_HOME/xmpp-utils/config (~/.config/...).
+ * A sendxmpp or go-sendxmpp file is read too (format detected from its first significant line,
+ * xmpp-utils.conf(5) COMPATIBILITY): its one account, named "sendxmpp", is the default.
  * A missing default file is not an error (an empty config results); a missing explicit path
  * is XU_ERR_NOINPUT. A file readable or writable by others that holds a password is refused
  * (XU_ERR_CONFIG). On error *errmsg (malloc'ed) says what and where ("file:line: ...").

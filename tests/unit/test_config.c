@@ -82,13 +82,15 @@ static void tc_write(const char *path, const char *text, size_t len, mode_t mode
 	assert_int_equal(chmod(path, mode), 0);
 }
 
-/* The expected message with every '@' replaced by the file's path. */
+/* The expected message with every '@' replaced by the file's path, and "@@" by '@'. */
 static void tc_expand(const char *pattern, const char *path, char *out, size_t outsz)
 {
 	size_t o = 0, plen = strlen(path);
 
 	for (; *pattern && o + plen + 1 < outsz; pattern++) {
-		if (*pattern == '@') {
+		if (pattern[0] == '@' && pattern[1] == '@') {
+			out[o++] = *pattern++;
+		} else if (*pattern == '@') {
 			memcpy(out + o, path, plen);
 			o += plen;
 		} else {
@@ -252,6 +254,77 @@ static const struct tc_err tc_errs[] = {
      "@: is writable by others and could name commands to run (chmod go-w @)"},
     {"[a]\njid = a@b\n", 0, 0646, XU_ERR_CONFIG,
      "@: is writable by others and could name commands to run (chmod go-w @)"},
+    /* ---- sendxmpp / go-sendxmpp files (migration): the first significant line decides. */
+    {"hello world\n", 0, 0600, XU_ERR_CONFIG,
+     "@:1: unknown syntax: expected [name] or key = value (xmpp-utils.conf), key: value or "
+     "user@@server password (sendxmpp, go-sendxmpp)"},
+    {"# c\n\n:x\n", 0, 0600, XU_ERR_CONFIG,
+     "@:3: unknown syntax: expected [name] or key = value (xmpp-utils.conf), key: value or "
+     "user@@server password (sendxmpp, go-sendxmpp)"},
+    {"@example.org pw\n", 0, 0600, XU_ERR_CONFIG,
+     "@:1: unknown syntax: expected [name] or key = value (xmpp-utils.conf), key: value or "
+     "user@@server password (sendxmpp, go-sendxmpp)"},
+    {"username : a@b\n", 0, 0600, XU_ERR_CONFIG,
+     "@:1: unknown syntax: expected [name] or key = value (xmpp-utils.conf), key: value or "
+     "user@@server password (sendxmpp, go-sendxmpp)"},
+    /* "key: value" (sendxmpp >= 1.24, go-sendxmpp). */
+    {"username: a@b\n# c\nfoo: bar\n", 0, 0600, XU_ERR_CONFIG,
+     "@:3: unknown key foo (sendxmpp/go-sendxmpp: username, jserver, port, password, "
+     "eval_password, component, resource, alias, tls)"},
+    {"username: a@b\nUsername: c@d\n", 0, 0600, XU_ERR_CONFIG,
+     "@:2: unknown key Username (sendxmpp/go-sendxmpp: username, jserver, port, "
+     "password, eval_password, component, resource, alias, tls)"},
+    {"username: a@b\nusername: c@d\n", 0, 0600, XU_ERR_CONFIG,
+     "@:2: duplicate key username (first on line 1)"},
+    {"username: a@b\nalice@example.org pw\n", 0, 0600, XU_ERR_CONFIG,
+     "@:2: expected key: value, the syntax of line 1"},
+    {"\n  username: a@b\n[a]\n", 0, 0600, XU_ERR_CONFIG,
+     "@:3: expected key: value, the syntax of line 2"},
+    {"username: a@b\njid = a@b\n", 0, 0600, XU_ERR_CONFIG,
+     "@:2: expected key: value, the syntax of line 1"},
+    {"username: a@b\nport: 0\n", 0, 0600, XU_ERR_CONFIG,
+     "@:2: port: expected a number from 1 to 65535"},
+    {"port: 5222x\n", 0, 0600, XU_ERR_CONFIG, "@:1: port: expected a number from 1 to 65535"},
+    {"username: a@b\npassword:\n", 0, 0600, XU_ERR_CONFIG, "@:2: empty value"},
+    {"username: a@b\nalias:  \r\n", 0, 0600, XU_ERR_CONFIG, "@:2: empty value"},
+    {"password: x\n\neval_password: pass y\n", 0, 0600, XU_ERR_CONFIG,
+     "@:3: eval_password: password already given on line 1 (only one of them)"},
+    {"eval_password: pass y\npassword: x\n", 0, 0600, XU_ERR_CONFIG,
+     "@:2: password: eval_password already given on line 1 (only one of them)"},
+    {"# x\nusername: alice\npassword: x\n", 0, 0600, XU_ERR_CONFIG,
+     "@:2: username: no @@domain, and no jserver or component to take it from"},
+    {"username: a@b\ncomponent: c.example\n", 0, 0600, XU_ERR_CONFIG,
+     "@:2: component: the username already has an @@domain"},
+    {"username: a@b\npass\0word: x\n", 27, 0600, XU_ERR_CONFIG, "@:2: NUL byte"},
+    /* sendxmpp's one account line. */
+    {"a@b x\nc@d y\n", 0, 0600, XU_ERR_CONFIG,
+     "@:2: a sendxmpp file has one account line, and it is line 1"},
+    {"# me\na@b x\nusername: c@d\n", 0, 0600, XU_ERR_CONFIG,
+     "@:3: a sendxmpp file has one account line, and it is line 2"},
+    {"alice@example.org\n", 0, 0600, XU_ERR_CONFIG,
+     "@:1: expected user@@server password [component]"},
+    {"alice@example.org pass word with blanks\n", 0, 0600, XU_ERR_CONFIG,
+     "@:1: expected user@@server password [component]"},
+    {"alice@ pw\n", 0, 0600, XU_ERR_CONFIG,
+     "@:1: expected user@@server[;host][:port] password [component]"},
+    {"alice@b@c pw\n", 0, 0600, XU_ERR_CONFIG,
+     "@:1: expected user@@server[;host][:port] password [component]"},
+    {"alice@b;:5222 pw\n", 0, 0600, XU_ERR_CONFIG,
+     "@:1: expected user@@server[;host][:port] password [component]"},
+    {"alice@b:5222;h pw\n", 0, 0600, XU_ERR_CONFIG,
+     "@:1: expected user@@server[;host][:port] password [component]"},
+    {"alice@b:99999 pw\n", 0, 0600, XU_ERR_CONFIG, "@:1: port: expected a number from 1 to 65535"},
+    {"alice@b: pw\n", 0, 0600, XU_ERR_CONFIG, "@:1: port: expected a number from 1 to 65535"},
+    {"alice@b:52x2 pw\n", 0, 0600, XU_ERR_CONFIG, "@:1: port: expected a number from 1 to 65535"},
+    /* The same permission rules as our own files: the checks run on the imported account. */
+    {"alice@example.org secret\n", 0, 0644, XU_ERR_CONFIG,
+     "@: holds a password but is readable by others (chmod 600 @)"},
+    {"username: alice@example.org\npassword: s e c\n", 0, 0640, XU_ERR_CONFIG,
+     "@: holds a password but is readable by others (chmod 600 @)"},
+    {"username: alice@example.org\neval_password: pass x\n", 0, 0620, XU_ERR_CONFIG,
+     "@: is writable by others and could name commands to run (chmod go-w @)"},
+    {"username: alice@example.org\nport: 0\npassword: x\n", 0, 0644, XU_ERR_CONFIG,
+     "@:2: port: expected a number from 1 to 65535"},
 };
 
 static void test_errors(void **state)
@@ -362,6 +435,74 @@ static const struct tc_ok tc_oks[] = {
      "timeout = 30\n\n[home]\njid = alice@home.example\n"
      "password = \"correct horse # battery\"\n",
      0600, "home", "password", "correct horse # battery"},
+    /* ---- sendxmpp / go-sendxmpp files: one account, "sendxmpp", the default. */
+    /* go-sendxmpp(5) FORMAT, every key. */
+    {"username: alice@example.org\njserver: xmpp.example.org\nport: 5223\n"
+     "eval_password: pass show xmpp/alice\nalias: bot\n",
+     0644, NULL, "name", "sendxmpp"},
+    {"username: alice@example.org\njserver: xmpp.example.org\nport: 5223\n"
+     "eval_password: pass show xmpp/alice\nalias: bot\n",
+     0644, "sendxmpp", "jid", "alice@example.org"},
+    {"username: alice@example.org\njserver: xmpp.example.org\nport: 5223\n", 0600, NULL, "host",
+     "xmpp.example.org"},
+    {"username: alice@example.org\njserver: xmpp.example.org\nport: 5223\n", 0600, NULL, "port",
+     "5223"},
+    {"username: alice@example.org\neval_password: pass show xmpp/alice  \n", 0644, NULL,
+     "password-command", "pass show xmpp/alice"},
+    {"username: alice@example.org\neval_password: pass show xmpp/alice\n", 0644, NULL, "password",
+     "(null)"},
+    {"username: alice@example.org\nalias: bot\nresource: cron\n", 0644, NULL, "resource", "cron"},
+    /* sendxmpp(1) CONFIGURATION FILE: a local part, completed with the component (the
+     * JID's domain) and connecting to jserver. */
+    {"username: lubomir.host\njserver: talk.google.com\npassword: my-secure-password\n"
+     "component: gmail.com\n",
+     0600, NULL, "jid", "lubomir.host@gmail.com"},
+    {"username: lubomir.host\njserver: talk.google.com\npassword: my-secure-password\n"
+     "component: gmail.com\n",
+     0600, NULL, "host", "talk.google.com"},
+    {"username: alice\njserver: example.org\ntls: 1\n", 0600, NULL, "jid", "alice@example.org"},
+    {"username: alice\njserver: example.org\ntls: 1\n", 0600, NULL, "direct-tls", "-1"},
+    /* Comments, blank lines, CRLF, no blank after the colon (sendxmpp allows it). */
+    {"# go-sendxmpp\n\n   # indented\nusername:alice@example.org\n", 0600, NULL, "jid",
+     "alice@example.org"},
+    {"username: a@b\r\npassword: pw\r\n", 0600, NULL, "password", "pw"},
+    {"username: a@b\r\npassword: pw\r\n", 0600, NULL, "jid", "a@b"},
+    /* The password is the rest of the line, verbatim but for the blanks after the colon. */
+    {"username: a@b\npassword:\tc0rrect horse # \"battery\" \\ staple  \n", 0600, NULL, "password",
+     "c0rrect horse # \"battery\" \\ staple  "},
+    {"password: =:@[x]\n", 0600, NULL, "password", "=:@[x]"},
+    {"password: =:@[x]\n", 0600, NULL, "jid", "(null)"},
+    {"password: x\ncomponent: c.example\n", 0600, NULL, "jid", "(null)"},
+    /* sendxmpp's account line, and the variants of sendxmpp(1). */
+    {"alice@example.org secret\n", 0600, NULL, "name", "sendxmpp"},
+    {"alice@example.org secret\n", 0600, NULL, "jid", "alice@example.org"},
+    {"alice@example.org secret\n", 0600, NULL, "password", "secret"},
+    {"alice@example.org secret\n", 0600, NULL, "host", "(null)"},
+    {"alice@example.org secret\n", 0600, NULL, "port", "-1"},
+    {"# my account\n\talice@jabber.org  secret \r\n", 0600, NULL, "password", "secret"},
+    {"alice@myjabberserver.com:1234 secret\n", 0600, NULL, "port", "1234"},
+    {"alice@myjabberserver.com:1234 secret\n", 0600, NULL, "jid", "alice@myjabberserver.com"},
+    {"alice@myjabberserver.com;foo.com secret\n", 0600, NULL, "jid", "alice@myjabberserver.com"},
+    {"alice@myjabberserver.com;foo.com secret\n", 0600, NULL, "host", "foo.com"},
+    {"alice@myjabberserver.com;foo.com:1234 secret\n", 0600, NULL, "host", "foo.com"},
+    {"alice@myjabberserver.com;foo.com:1234 secret\n", 0600, NULL, "port", "1234"},
+    /* A component is the JID's domain; the server is then where to connect. */
+    {"lubomir.host@talk.google.com secret gmail.com\n", 0600, NULL, "jid",
+     "lubomir.host@gmail.com"},
+    {"lubomir.host@talk.google.com secret gmail.com\n", 0600, NULL, "host", "talk.google.com"},
+    {"lubomir.host@talk.google.com secret gmail.com\n", 0600, NULL, "password", "secret"},
+    /* No blanks in this password (sendxmpp's rule), anything else: '#' is no comment. */
+    {"h#v.d-k@example.org p#\"'\\$x;y:z@w\n", 0600, NULL, "password", "p#\"'\\$x;y:z@w"},
+    {"h#v.d-k@example.org p#\"'\\$x;y:z@w\n", 0600, NULL, "jid", "h#v.d-k@example.org"},
+    /* The examples of xmpp-utils.conf(5) COMPATIBILITY. */
+    {"# alice, through xmpp.example.org\nalice@example.org;xmpp.example.org:5222 secret\n", 0600,
+     NULL, "host", "xmpp.example.org"},
+    {"username: alice@example.org\njserver: xmpp.example.org\n"
+     "eval_password: pass show xmpp/alice\n",
+     0600, NULL, "password-command", "pass show xmpp/alice"},
+    /* Our own format is still told apart by its first line. */
+    {"default=a\n[a]\njid = a@b\n", 0600, NULL, "jid", "a@b"},
+    {"# user@server password\n[a]\njid = a@b\n", 0600, NULL, "name", "a"},
 };
 
 static void tc_field(const struct xu_account *a, const char *field, char *out, size_t outsz)
