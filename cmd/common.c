@@ -1,6 +1,7 @@
 /* common.c: shared option table, account and password resolution, diagnostics, and the one
  * mapping from library errors to sysexits(3) exit codes. */
 #include "common.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +118,7 @@ static void cmd_vprint(const char *prefix, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (xu_escape(msg, strlen(msg), XU_ESC_LINE, &esc) != XU_OK)
 		esc = NULL;
+	cmd_progress_clear(); /* never glued to a progress line */
 	fprintf(stderr, "%s: %s%s\n", cmd_prog, prefix, esc ? esc : msg);
 	free(esc);
 }

@@ -5,11 +5,13 @@
  * Records: text (one escaped line), JSON Lines or one-line XML; --exec runs a command per
  * record (fields in XMPP_* variables, body on stdin), --reply sends its output back.
  * --state FILE: after a restart, what the account's archive got meanwhile comes first
- * (XEP-0313), and lost connections resume their session (XEP-0198) where the server allows.
+ * (XEP-0313), and lost connections resume their session (XEP-0198) where the server allows;
+ * on a terminal, that catch-up shows its progress on stderr (cmd/progress.c).
  * RFC 6120, RFC 6121 §4-5, XEP-0030, XEP-0092, XEP-0115, XEP-0184, XEP-0198, XEP-0199,
  * XEP-0203, XEP-0313, XEP-0359.
  */
 #include "common.h"
+#include "progress.h"
 #include "state.h"
 
 #include <errno.h>
@@ -443,6 +445,7 @@ struct listen_run {
 	struct xu_stanza **deferred;
 	size_t ndeferred;
 	size_t narchived; /* results of the catch-up running */
+	unsigned npages;  /* archive pages it has read */
 };
 
 /* --room ROOM[/NICK]: the occupant JID to join as (nick defaults to our localpart). */
@@ -685,7 +688,17 @@ static int listen_archived(struct listen_run *lr, struct xu_conn *conn, const st
 		cmd_state_set(&lr->state, aid, NULL);
 		return 0;
 	}
+	cmd_progress_clear(); /* the record (or --exec's output) may go to the same terminal */
 	return listen_emit(lr, conn, m, aid);
+}
+
+/* On a terminal: "catching up from the archive: 120 messages (3 pages)". */
+static void listen_catchup_progress(const struct listen_run *lr)
+{
+	if (cmd_progress_due())
+		cmd_progress_update(
+		    false, "catching up from the archive: %zu message%s (%u page%s)", lr->narchived,
+		    lr->narchived == 1 ? "" : "s", lr->npages, lr->npages == 1 ? "" : "s");
 }
 
 /* Take what arrived during an archive query: its results in order; live messages wait until
@@ -705,6 +718,8 @@ static int listen_drain_query(struct listen_run *lr, struct xu_conn *conn)
 				lr->narchived++;
 			rc = lr->catching_up ? listen_archived(lr, conn, item, aid) : 0;
 			xu_stanza_free(item);
+			if (lr->catching_up)
+				listen_catchup_progress(lr);
 		} else if (lr->catching_up && strcmp(xu_stanza_name(st), "message") == 0) {
 			lr->deferred =
 			    cmd_xrealloc(lr->deferred, (lr->ndeferred + 1) * sizeof(*lr->deferred));
@@ -834,7 +849,9 @@ static int listen_catchup(struct listen_run *lr, struct xu_conn *conn, enum xu_e
 	lr->catchup_pending = true;
 	lr->catching_up = true;
 	lr->narchived = 0;
+	lr->npages = 0;
 	listen_new_queryid(lr);
+	cmd_progress_start();
 	for (;;) {
 		memset(&page, 0, sizeof(page));
 		page.queryid = lr->queryid;
@@ -844,6 +861,8 @@ static int listen_catchup(struct listen_run *lr, struct xu_conn *conn, enum xu_e
 		rc = listen_query(lr, conn, &page, &reply, cerr);
 		if (rc || *cerr)
 			break;
+		lr->npages++;
+		listen_catchup_progress(lr);
 		err = xu_mam_fin(reply, &complete, &last, why, sizeof(why));
 		if (err == XU_ERR_REFUSED && strcmp(why, "item-not-found") == 0 && after &&
 		    lr->state.time && !by_time) {
@@ -882,6 +901,7 @@ static int listen_catchup(struct listen_run *lr, struct xu_conn *conn, enum xu_e
 	free(lr->queryid);
 	lr->queryid = NULL;
 	lr->catching_up = false;
+	cmd_progress_end();
 	if (!rc && !*cerr && !presence)
 		*cerr = listen_presence(conn);
 	if (rc || *cerr) {

@@ -2,9 +2,11 @@
  * shell. Every change waits for the server's answer; a batch reports each failure.
  *
  * usage: xmpp-roster [OPTIONS] COMMAND [JID...]
+ * On a terminal, import shows its progress on stderr (cmd/progress.c).
  * RFC 6121 §2 (roster), §3 (subscriptions), XEP-0191 (blocking).
  */
 #include "common.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,7 +49,8 @@ struct roster_run {
 	const char *cmd;
 	const char **args; /* the JIDs (or FILE) after the command */
 	size_t nargs;
-	int failed; /* exit code of the first failure in a batch */
+	int failed;            /* exit code of the first failure in a batch */
+	const char *cache_dir; /* for the contacts' JIDs the completions offer; NULL: --no-cache */
 };
 
 /* ---------------------------------------------------------------- output */
@@ -221,6 +224,15 @@ static int roster_list(struct roster_run *r, bool export)
 			rc = roster_print_item(&roster->items[i], r->fmt);
 	if (!rc && export && r->fmt == XU_REC_XML)
 		rc = cmd_write("</query>\n", 9);
+	if (!rc) {
+		char why[300];
+
+		/* The whole roster, whatever was printed: a hint for tab completion, so a failure
+		 * is a warning, not the command's. */
+		if (xu_roster_cache_store(r->cache_dir, xu_jid_bare(xu_conn_jid(r->conn)), roster,
+		                          why, sizeof(why)) != XU_OK)
+			cmd_warn("warning: roster cache not written: %s", why);
+	}
 	xu_roster_free(roster);
 	return rc;
 }
@@ -623,25 +635,69 @@ static int roster_report(const char *verb, const char *jid)
 
 	if (xu_escape(jid, strlen(jid), XU_ESC_IDENT, &esc))
 		return cmd_fail(XU_ERR_NOMEM, "out of memory");
+	cmd_progress_clear(); /* stdout may be the same terminal */
 	rc = roster_line(verb, " ", esc);
 	free(esc);
 	return rc;
 }
 
+/* The plan's steps so far, for the progress line on a terminal. */
+struct roster_tally {
+	size_t total, done, failed;
+};
+
+/* "import: 12 of 40 changes applied" (", 1 failed"). */
+static void roster_progress(const struct roster_tally *t)
+{
+	if (!cmd_progress_due())
+		return;
+	if (t->failed)
+		cmd_progress_update(false, "import: %zu of %zu changes applied, %zu failed",
+		                    t->done, t->total, t->failed);
+	else
+		cmd_progress_update(false, "import: %zu of %zu changes applied", t->done, t->total);
+}
+
 /* One step of the plan: reported, and made unless --dry-run. */
 static int roster_step(struct roster_run *r, const char *verb, const struct xu_roster_item *it,
-                       bool remove)
+                       bool remove, struct roster_tally *t)
 {
+	int rc;
+
 	if (roster_opts.dry_run)
 		return roster_report(verb, it->jid);
-	if (roster_change(r, it, remove, verb) != 0)
+	if (roster_change(r, it, remove, verb) != 0) {
+		t->failed++;
+		roster_progress(t);
 		return 0; /* reported; the batch goes on */
-	return roster_report(verb, it->jid);
+	}
+	rc = roster_report(verb, it->jid);
+	t->done++;
+	roster_progress(t);
+	return rc;
+}
+
+/* What the file changes: contacts to add or update, with --prune those to remove. */
+static size_t roster_plan_size(const struct xu_roster *file, const struct xu_roster *cur)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < file->n; i++) {
+		const struct xu_roster_item *old = xu_roster_find(cur, file->items[i].jid);
+
+		if (!old || !xu_roster_item_same(old, &file->items[i]))
+			n++;
+	}
+	for (i = 0; roster_opts.prune && i < cur->n; i++)
+		if (!xu_roster_find(file, cur->items[i].jid))
+			n++;
+	return n;
 }
 
 static int roster_import(struct roster_run *r)
 {
 	struct xu_roster *file = NULL, *cur = NULL;
+	struct roster_tally t = {0, 0, 0};
 	size_t i;
 	int rc;
 
@@ -650,17 +706,22 @@ static int roster_import(struct roster_run *r)
 	rc = roster_load(r, r->args[0], &file);
 	if (!rc)
 		rc = roster_fetch(r, &cur);
+	if (!rc && !roster_opts.dry_run && cmd_progress_start()) {
+		t.total = roster_plan_size(file, cur);
+		roster_progress(&t);
+	}
 	for (i = 0; !rc && i < file->n; i++) {
 		const struct xu_roster_item *old = xu_roster_find(cur, file->items[i].jid);
 
 		if (!old)
-			rc = roster_step(r, "add", &file->items[i], false);
+			rc = roster_step(r, "add", &file->items[i], false, &t);
 		else if (!xu_roster_item_same(old, &file->items[i]))
-			rc = roster_step(r, "update", &file->items[i], false);
+			rc = roster_step(r, "update", &file->items[i], false, &t);
 	}
 	for (i = 0; !rc && roster_opts.prune && i < cur->n; i++)
 		if (!xu_roster_find(file, cur->items[i].jid))
-			rc = roster_step(r, "remove", &cur->items[i], true);
+			rc = roster_step(r, "remove", &cur->items[i], true, &t);
+	cmd_progress_end();
 	xu_roster_free(file);
 	xu_roster_free(cur);
 	return rc ? rc : r->failed;
@@ -746,6 +807,7 @@ static int roster_run(poptContext pc)
 	if (!rc)
 		rc = cmd_conn_setup(&cc);
 	if (!rc) {
+		r.cache_dir = cc.cache_dir;
 		cc.opts.queue_stanzas = strcmp(r.cmd, "pending") == 0;
 		rc = cmd_connect(&cc, &r.conn);
 	}

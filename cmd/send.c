@@ -6,9 +6,11 @@
  * after the last message (RFC 6120 §10.1: the server handles a stream in order).
  * A connection lost on the way is reopened within --timeout: the session resumed (XEP-0198
  * §5) or, on a new one, what the server had not confirmed sent again with the same ids.
+ * On a terminal, --lines from a file shows its progress on stderr (cmd/progress.c).
  */
 #include "common.h"
 #include "lines.h"
+#include "progress.h"
 #include "rooms.h"
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -28,6 +31,9 @@
 #define SEND_BACKOFF_MS 250
 #define SEND_BACKOFF_MAX_MS 2000
 #define SEND_LOSSES 5
+/* --lines with progress shown: confirm at least every 64 KiB of input (what a pipe hands on
+ * in one read), so that "confirmed" moves while a large file goes out. */
+#define SEND_PROGRESS_CHUNK (64u * 1024)
 
 static struct {
 	char *message;
@@ -174,6 +180,13 @@ struct send_link {
 	size_t tagcap;
 	size_t total;    /* stanzas in the job (not --lines) */
 	unsigned losses; /* reconnections since the last confirmation */
+	/* --lines from a file on a terminal: the progress line. */
+	bool progress;
+	unsigned long sent_line; /* the last line handed to the connection */
+	unsigned long done_line; /* every line up to it is confirmed */
+	uint64_t size;           /* bytes of the file from where we started, 0: unknown */
+	uint64_t bytes;          /* bytes of it read through sent_line (estimated) */
+	uint64_t confirm_at;     /* bytes after which to confirm again */
 };
 
 static void send_tag(struct send_link *sl, unsigned long tag)
@@ -373,6 +386,7 @@ static int send_confirm(struct send_link *sl)
 		if (!err) {
 			sl->losses = 0;
 			sl->ntag = 0;
+			sl->done_line = sl->sent_line;
 			return 0;
 		}
 		if (err == XU_ERR_REFUSED)
@@ -416,6 +430,50 @@ static int send_all(struct send_link *sl, struct send_job *job)
 	return send_finish(sl, rc);
 }
 
+/* --lines: "4200 of ~10000 lines sent, 4100 confirmed (42%)", the total estimated from the
+ * file's size and the bytes read so far; counts alone when the size is unknown. Confirmed: the
+ * lines before the first one the server has not confirmed (to every recipient). */
+static void send_progress(struct send_link *sl)
+{
+	unsigned long done = sl->sent_line;
+	uint64_t u, total;
+
+	if (!sl->progress || !cmd_progress_due())
+		return;
+	u = sl->conn ? xu_conn_unconfirmed(sl->conn) : 0;
+	if (u > sl->ntag)
+		u = sl->ntag;
+	if (u > 0)
+		done = sl->tag[sl->ntag - (size_t)u] - 1;
+	if (done < sl->done_line)
+		done = sl->done_line;
+	if (sl->size == 0 || sl->bytes == 0) {
+		cmd_progress_update(false, "%lu lines sent, %lu confirmed", sl->sent_line, done);
+		return;
+	}
+	total = (uint64_t)((double)sl->sent_line * (double)sl->size / (double)sl->bytes + 0.5);
+	if (total < sl->sent_line)
+		total = sl->sent_line;
+	cmd_progress_update(false, "%lu of ~%llu lines sent, %lu confirmed (%u%%)", sl->sent_line,
+	                    (unsigned long long)total, done,
+	                    (unsigned)((uint64_t)sl->sent_line * 100 / (total ? total : 1)));
+}
+
+/* --lines with stdin a regular file and stderr a terminal: show progress. */
+static void send_progress_start(struct send_link *sl)
+{
+	struct stat st;
+	off_t at;
+
+	if (fstat(STDIN_FILENO, &st) != 0 || !S_ISREG(st.st_mode) || !cmd_progress_start())
+		return;
+	sl->progress = true;
+	at = lseek(STDIN_FILENO, 0, SEEK_CUR);
+	if (st.st_size > 0 && at >= 0 && at < st.st_size)
+		sl->size = (uint64_t)(st.st_size - at);
+	sl->confirm_at = SEND_PROGRESS_CHUNK;
+}
+
 /* --lines, one line: a message to each recipient, sent (or printed for --dry-run). */
 static int send_line(struct cmd_lines *l, const char *text, const char *where)
 {
@@ -423,6 +481,13 @@ static int send_line(struct cmd_lines *l, const char *text, const char *where)
 	struct send_job *job = (struct send_job *)sl->job;
 	size_t k;
 	int rc = send_build(job, text, where);
+
+	if (sl->progress) {
+		/* The line and its newline, and one byte for each empty line skipped before it
+		 * (a CR LF file counts a little short: the total is an estimate). */
+		sl->bytes += strlen(text) + 1 + (l->lineno - sl->sent_line - 1);
+		sl->sent_line = l->lineno;
+	}
 
 	for (k = 0; !rc && k < job->nstanzas; k++) {
 		struct xu_stanza *st = job->stanzas[k];
@@ -441,6 +506,13 @@ static int send_line(struct cmd_lines *l, const char *text, const char *where)
 		job->stanzas[k] = NULL;
 	}
 	job->nstanzas = 0;
+	if (!rc && sl->progress && sl->bytes >= sl->confirm_at) {
+		sl->confirm_at = sl->bytes + SEND_PROGRESS_CHUNK;
+		rc = send_confirm(sl);
+		l->conn = sl->conn;
+	}
+	if (!rc)
+		send_progress(sl);
 	return rc;
 }
 
@@ -454,6 +526,8 @@ static int send_batch(struct cmd_lines *l)
 		return 0;
 	rc = send_confirm(sl);
 	l->conn = sl->conn;
+	if (!rc)
+		send_progress(sl);
 	return rc;
 }
 
@@ -473,15 +547,20 @@ static int send_lines_recover(struct cmd_lines *l)
 static int send_lines(struct send_link *sl)
 {
 	struct cmd_lines l = {sl->conn, send_line, send_batch, send_lines_recover, sl, XU_OK, 0};
-	int rc = cmd_lines(&l, SEND_MAX_LINE);
+	int rc;
 
+	if (sl->conn)
+		send_progress_start(sl);
+	rc = cmd_lines(&l, SEND_MAX_LINE);
 	if (!sl->conn)
 		return rc > 0 ? rc : 0;
 	if (rc < 0)
 		rc = send_unconfirmed(sl, l.err ? l.err : XU_ERR_TEMP, xu_conn_errmsg(sl->conn));
 	if (!rc)
 		rc = send_confirm(sl);
-	return send_finish(sl, rc);
+	rc = send_finish(sl, rc);
+	cmd_progress_end();
+	return rc;
 }
 
 /* --type groupchat: the recipients are rooms, joined first so that nothing is dropped. */

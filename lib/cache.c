@@ -316,13 +316,37 @@ static char *cache_text(const char *account, const struct xu_cache *c, size_t *l
 	return err ? NULL : out;
 }
 
+/* path's content replaced by body (n bytes): written aside (mode 0600, directory 0700, made as
+ * needed) and renamed over, so that a reader never sees half a file. */
+static enum xu_err cache_replace(const char *dir, const char *path, const char *body, size_t n,
+                                 char *errbuf, size_t errlen)
+{
+	char tmp[4200];
+	int fd;
+	bool ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = cache_mkdir(dir) ? mkstemp(tmp) : -1;
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "cache %s: %s", dir, strerror(errno));
+		return XU_ERR_IO;
+	}
+	ok = fchmod(fd, 0600) == 0 && write(fd, body, n) == (ssize_t)n;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		snprintf(errbuf, errlen, "cache %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return XU_ERR_IO;
+	}
+	return XU_OK;
+}
+
 enum xu_err xu_cache_store(const char *dir, const char *account, const struct xu_cache *c,
                            char *errbuf, size_t errlen)
 {
-	char path[4096], tmp[4200], *body;
+	char path[4096], *body;
 	size_t n;
-	int fd;
-	bool ok;
+	enum xu_err err;
 
 	if (!dir)
 		return XU_OK;
@@ -335,21 +359,22 @@ enum xu_err xu_cache_store(const char *dir, const char *account, const struct xu
 		snprintf(errbuf, errlen, "cache entry too long");
 		return XU_ERR_USAGE;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	/* Written aside and renamed over: a reader never sees half a file. */
-	fd = cache_mkdir(dir) ? mkstemp(tmp) : -1;
-	if (fd < 0) {
-		snprintf(errbuf, errlen, "cache %s: %s", dir, strerror(errno));
-		xu_secret_free(body);
-		return XU_ERR_IO;
-	}
-	ok = fchmod(fd, 0600) == 0 && write(fd, body, n) == (ssize_t)n;
-	ok = close(fd) == 0 && ok;
+	err = cache_replace(dir, path, body, n, errbuf, errlen);
 	xu_secret_free(body);
-	if (!ok || rename(tmp, path) != 0) {
-		snprintf(errbuf, errlen, "cache %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return XU_ERR_IO;
+	return err;
+}
+
+enum xu_err xu_cache_store_file(const char *dir, const char *name, const char *body, size_t n,
+                                char *errbuf, size_t errlen)
+{
+	char path[4096];
+
+	if (!dir)
+		return XU_OK;
+	if (!*name || name[0] == '.' || strchr(name, '/') ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+		snprintf(errbuf, errlen, "cache file name not usable");
+		return XU_ERR_USAGE;
 	}
-	return XU_OK;
+	return cache_replace(dir, path, body, n, errbuf, errlen);
 }

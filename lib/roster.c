@@ -2,6 +2,7 @@
  * (XEP-0191): requests to build and answers to read. */
 #include "xu-int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +281,32 @@ enum xu_err xu_roster_item_format(const struct xu_roster_item *it, enum xu_rec_f
 	                         : roster_text(&b, it, fmt == XU_REC_TEXT_COLOR);
 	if (!err)
 		err = xu_buf_take(&b, out, len);
+	xu_buf_free(&b);
+	return err;
+}
+
+enum xu_err xu_roster_cache_store(const char *dir, const char *account,
+                                  const struct xu_roster *roster, char *errbuf, size_t errlen)
+{
+	char name[1100];
+	struct xu_buf b;
+	enum xu_err err = XU_OK;
+	size_t i;
+
+	if (!dir)
+		return XU_OK;
+	if (snprintf(name, sizeof(name), "roster.%s", account) >= (int)sizeof(name)) {
+		snprintf(errbuf, errlen, "account name too long");
+		return XU_ERR_USAGE;
+	}
+	xu_buf_init(&b, 0);
+	/* Prepared bare JIDs hold no blank, newline or '/', so one per line is unambiguous. */
+	for (i = 0; !err && roster && i < roster->n; i++)
+		err = xu_buf_addf(&b, "%s\n", roster->items[i].jid);
+	if (err)
+		snprintf(errbuf, errlen, "out of memory");
+	else
+		err = xu_cache_store_file(dir, name, b.data ? b.data : "", b.len, errbuf, errlen);
 	xu_buf_free(&b);
 	return err;
 }

@@ -208,6 +208,10 @@ void xu_cache_load(const char *dir, const char *account, struct xu_cache *out);
  * Errors: XU_ERR_IO, XU_ERR_USAGE (name too long); message in errbuf. */
 enum xu_err xu_cache_store(const char *dir, const char *account, const struct xu_cache *c,
                            char *errbuf, size_t errlen);
+/* Another private file of the cache directory, <dir>/<name> (no '/', not starting with '.'),
+ * replaced the same way. dir NULL: nothing. Errors: XU_ERR_IO, XU_ERR_USAGE. */
+enum xu_err xu_cache_store_file(const char *dir, const char *name, const char *body, size_t n,
+                                char *errbuf, size_t errlen);
 
 /* ---------------------------------------------------------------- srv.c (RFC 2782, RFC 6120 §3.2,
  * XEP-0368) */

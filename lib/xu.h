@@ -356,6 +356,11 @@ void xu_roster_free(struct xu_roster *roster);
 enum xu_err xu_roster_item_stanza(const struct xu_roster_item *item, struct xu_stanza **out);
 enum xu_err xu_roster_item_format(const struct xu_roster_item *item, enum xu_rec_format fmt,
                                   char **out, size_t *len);
+/* The contacts' bare JIDs, one per line, as <dir>/roster.<account's bare JID> (mode 0600; dir is
+ * the cache directory, NULL: nothing): what the shell completions offer as JIDs.
+ * Errors: XU_ERR_IO, XU_ERR_USAGE, XU_ERR_NOMEM; message in errbuf. */
+enum xu_err xu_roster_cache_store(const char *dir, const char *account,
+                                  const struct xu_roster *roster, char *errbuf, size_t errlen);
 /* The item of a prepared bare JID, or NULL. */
 const struct xu_roster_item *xu_roster_find(const struct xu_roster *roster, const char *bare);
 /* Add a group to an item (once, kept sorted). Errors: XU_ERR_NOMEM. */

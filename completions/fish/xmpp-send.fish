@@ -62,3 +62,14 @@ complete -c xmpp-send -s c -l config -r -F -d 'Config file'
 complete -c xmpp-send -s h -l help -d 'Print help and exit'
 complete -c xmpp-send -l usage -d 'Print a short usage message and exit'
 complete -c xmpp-send -s V -l version -d 'Print the version and exit'
+
+# Contacts' JIDs: what `xmpp-roster list` saw last, for any account
+# ($XDG_CACHE_HOME/xmpp-utils/roster.*, one JID per line).
+function __xmpp_send_jids
+    set -l dir ~/.cache/xmpp-utils
+    string match -q -- '/*' "$XDG_CACHE_HOME"; and set dir $XDG_CACHE_HOME/xmpp-utils
+    for f in $dir/roster.*
+        test -f $f -a -r $f; and cat -- $f
+    end
+end
+complete -c xmpp-send -n 'not string match -q -- "-*" (commandline -ct)' -f -a '(__xmpp_send_jids)' -d 'Contact'

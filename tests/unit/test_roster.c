@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -281,13 +283,55 @@ static void test_json_depth(void **state)
 	assert_int_equal(xu_json_parse(deep, 130, &used, &v, &why), XU_ERR_DATA);
 }
 
+/* The roster cache the shell completions read: one bare JID per line, mode 0600. */
+static void test_cache_store(void **state)
+{
+	struct xu_stanza *iq =
+	    tu_parse("<iq type='result'><query xmlns='jabber:iq:roster'>"
+	             "<item jid='Carol@Example.org'/><item jid='bob@example.org'/>"
+	             "</query></iq>");
+	char dir[] = "/tmp/xu-test-roster-XXXXXX", path[200], text[200], why[200];
+	struct xu_roster *r = NULL;
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(xu_roster_parse(iq, &r), XU_OK);
+	assert_int_equal(xu_roster_cache_store(dir, "alice@example.org", r, why, sizeof(why)),
+	                 XU_OK);
+	snprintf(path, sizeof(path), "%s/roster.alice@example.org", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	assert_string_equal(text, "bob@example.org\ncarol@example.org\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* Replaced whole: an empty roster empties it. */
+	assert_int_equal(xu_roster_cache_store(dir, "alice@example.org", NULL, why, sizeof(why)),
+	                 XU_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(xu_roster_cache_store(NULL, "alice@example.org", r, why, sizeof(why)),
+	                 XU_OK);
+	assert_int_equal(xu_roster_cache_store(dir, "a/b@example.org", r, why, sizeof(why)),
+	                 XU_ERR_USAGE);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	xu_roster_free(r);
+	xu_stanza_free(iq);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse),      cmocka_unit_test(test_format),
 	    cmocka_unit_test(test_requests),   cmocka_unit_test(test_blocklist),
 	    cmocka_unit_test(test_json),       cmocka_unit_test(test_json_values),
-	    cmocka_unit_test(test_json_depth),
+	    cmocka_unit_test(test_json_depth), cmocka_unit_test(test_cache_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
