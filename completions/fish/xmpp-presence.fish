@@ -68,3 +68,14 @@ complete -c xmpp-presence -s c -l config -r -F -d 'Config file'
 complete -c xmpp-presence -s h -l help -d 'Print help and exit'
 complete -c xmpp-presence -l usage -d 'Print a short usage message and exit'
 complete -c xmpp-presence -s V -l version -d 'Print the version and exit'
+
+# Contacts' JIDs: what `xmpp-roster list` saw last, for any account
+# ($XDG_CACHE_HOME/xmpp-utils/roster.*, one JID per line).
+function __xmpp_presence_jids
+    set -l dir ~/.cache/xmpp-utils
+    string match -q -- '/*' "$XDG_CACHE_HOME"; and set dir $XDG_CACHE_HOME/xmpp-utils
+    for f in $dir/roster.*
+        test -f $f -a -r $f; and cat -- $f
+    end
+end
+complete -c xmpp-presence -n '__fish_seen_subcommand_from get check; and not string match -q -- "-*" (commandline -ct)' -f -a '(__xmpp_presence_jids)' -d 'Contact'

@@ -78,3 +78,14 @@ complete -c xmpp-roster -s c -l config -r -F -d 'Config file'
 complete -c xmpp-roster -s h -l help -d 'Print help and exit'
 complete -c xmpp-roster -l usage -d 'Print a short usage message and exit'
 complete -c xmpp-roster -s V -l version -d 'Print the version and exit'
+
+# Contacts' JIDs: what `xmpp-roster list` saw last, for any account
+# ($XDG_CACHE_HOME/xmpp-utils/roster.*, one JID per line).
+function __xmpp_roster_jids
+    set -l dir ~/.cache/xmpp-utils
+    string match -q -- '/*' "$XDG_CACHE_HOME"; and set dir $XDG_CACHE_HOME/xmpp-utils
+    for f in $dir/roster.*
+        test -f $f -a -r $f; and cat -- $f
+    end
+end
+complete -c xmpp-roster -n '__fish_seen_subcommand_from remove set subscribe unsubscribe approve deny block unblock; and not string match -q -- "-*" (commandline -ct)' -f -a '(__xmpp_roster_jids)' -d 'Contact'
