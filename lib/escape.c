@@ -268,11 +268,17 @@ err:
 	return err;
 }
 
-enum xu_err xu_buf_add_sgr(struct xu_buf *b, bool color, enum xu_sgr s)
+enum xu_err xu_buf_add_colored(struct xu_buf *b, bool color, enum xu_sgr s, const char *text,
+                               enum xu_esc_mode mode)
 {
 	static const char *const sgr[] = {"\033[0m", "\033[1m", "\033[2m", "\033[32m", "\033[33m"};
+	enum xu_err err = color ? xu_buf_adds(b, sgr[s]) : XU_OK;
 
-	return color ? xu_buf_adds(b, sgr[s]) : XU_OK;
+	if (!err && text)
+		err = xu_buf_add_escaped(b, text, mode);
+	if (!err && color)
+		err = xu_buf_adds(b, sgr[XU_SGR_RESET]);
+	return err;
 }
 
 enum xu_err xu_buf_add_escaped(struct xu_buf *b, const char *s, enum xu_esc_mode mode)

@@ -280,26 +280,18 @@ static enum xu_err presence_field(struct xu_buf *b, const char *value, enum xu_e
 static enum xu_err presence_text(const struct xu_presence_info *p, bool color, struct xu_buf *b)
 {
 	char when[32];
-	enum xu_err err = xu_buf_add_sgr(b, color, XU_SGR_BOLD);
-
 	/* Colour: the JID bold, "available" green, "unavailable" dim. */
-	if (!err)
-		err = xu_buf_add_escaped(b, p->jid, XU_ESC_IDENT);
-	if (!err)
-		err = xu_buf_add_sgr(b, color, XU_SGR_RESET);
+	enum xu_err err = xu_buf_add_colored(b, color, XU_SGR_BOLD, p->jid, XU_ESC_IDENT);
+
 	if (!err)
 		err = xu_buf_adds(b, " ");
 	if (!err)
-		err = xu_buf_add_sgr(b, color, p->available ? XU_SGR_GREEN : XU_SGR_DIM);
-	if (!err)
-		err = xu_buf_adds(b, p->available ? "available" : "unavailable");
-	if (!err)
-		err = xu_buf_add_sgr(b, color, XU_SGR_RESET);
+		err = xu_buf_add_colored(b, color, p->available ? XU_SGR_GREEN : XU_SGR_DIM,
+		                         p->available ? "available" : "unavailable", XU_ESC_IDENT);
 	if (err)
 		return err;
 	if (p->available) {
-		if (!err)
-			err = presence_field(b, p->show, XU_ESC_IDENT);
+		err = presence_field(b, p->show, XU_ESC_IDENT);
 		if (!err)
 			err = xu_buf_addf(b, " %d", p->priority);
 		if (!err)

@@ -306,23 +306,16 @@ static enum xu_err rec_text(const struct xu_record *rec, bool nul, bool color, s
 	bool msg = strcmp(rec->kind, "message") == 0;
 	enum xu_err err;
 
-	/* Colour: the timestamp dim, the sender bold; the rest as it is. */
-	err = xu_buf_add_sgr(b, color, XU_SGR_DIM);
-	if (!err)
-		err = xu_buf_adds(b, rec->timestamp);
-	if (!err)
-		err = xu_buf_add_sgr(b, color, XU_SGR_RESET);
+	/* Colour: the timestamp dim, the sender bold; the rest as it is. Our timestamp is
+	 * ASCII, left as it is by escaping. */
+	err = xu_buf_add_colored(b, color, XU_SGR_DIM, rec->timestamp, XU_ESC_IDENT);
 	if (!err)
 		err = xu_buf_adds(b, " ");
-	if (!err)
-		err = xu_buf_add_sgr(b, color, XU_SGR_BOLD);
 	/* "-" cannot be a JID (RFC 5892 forbids a leading hyphen), so it cannot be mistaken
 	 * for a sender. */
 	if (!err)
-		err = rec->from ? xu_buf_add_escaped(b, rec->from, XU_ESC_IDENT)
-		                : xu_buf_adds(b, "-");
-	if (!err)
-		err = xu_buf_add_sgr(b, color, XU_SGR_RESET);
+		err = xu_buf_add_colored(b, color, XU_SGR_BOLD, rec->from ? rec->from : "-",
+		                         XU_ESC_IDENT);
 	if (err)
 		return err;
 	if (!msg) {
@@ -458,11 +451,13 @@ enum xu_err xu_record_format(const struct xu_record *rec, enum xu_rec_format fmt
 
 /* ---------------------------------------------------------------- named fields */
 
-static enum xu_err rec_field(struct xu_buf *b, const char *v, enum xu_rec_format fmt)
+/* Colour: the first field (what the line is about) bold. */
+static enum xu_err rec_field(struct xu_buf *b, const char *v, enum xu_rec_format fmt, bool first)
 {
 	if (fmt == XU_REC_JSON)
 		return xu_buf_add_json(b, v);
-	return v ? xu_buf_add_escaped(b, v, XU_ESC_LINE) : XU_OK;
+	return xu_buf_add_colored(b, first && fmt == XU_REC_TEXT_COLOR, XU_SGR_BOLD, v,
+	                          XU_ESC_LINE);
 }
 
 enum xu_err xu_fields_format(enum xu_rec_format fmt, const struct xu_stanza *st,
@@ -480,19 +475,12 @@ enum xu_err xu_fields_format(enum xu_rec_format fmt, const struct xu_stanza *st,
 		if (fmt == XU_REC_JSON)
 			err = xu_buf_adds(&b, "{");
 		for (i = 0; !err && i < n; i++) {
-			/* Colour: the first field (what the line is about) bold. */
-			bool bold = i == 0 && fmt == XU_REC_TEXT_COLOR;
-
 			if (i)
 				err = xu_buf_adds(&b, fmt == XU_REC_JSON ? "," : "\t");
 			if (!err && fmt == XU_REC_JSON)
 				err = xu_buf_addf(&b, "\"%s\":", keys[i]);
 			if (!err)
-				err = xu_buf_add_sgr(&b, bold, XU_SGR_BOLD);
-			if (!err)
-				err = rec_field(&b, vals[i], fmt);
-			if (!err)
-				err = xu_buf_add_sgr(&b, bold, XU_SGR_RESET);
+				err = rec_field(&b, vals[i], fmt, i == 0);
 		}
 		if (!err && fmt == XU_REC_JSON)
 			err = xu_buf_adds(&b, "}");

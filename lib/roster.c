@@ -253,10 +253,9 @@ static enum xu_err roster_json(struct xu_buf *b, const struct xu_roster_item *it
 
 static enum xu_err roster_text(struct xu_buf *b, const struct xu_roster_item *it, bool color)
 {
-	enum xu_err err = xu_buf_add_sgr(b, color, XU_SGR_BOLD); /* the JID */
+	/* Colour: the JID bold. */
+	enum xu_err err = xu_buf_add_colored(b, color, XU_SGR_BOLD, it->jid, XU_ESC_IDENT);
 
-	err = err ? err : xu_buf_add_escaped(b, it->jid, XU_ESC_IDENT);
-	err = err ? err : xu_buf_add_sgr(b, color, XU_SGR_RESET);
 	err = err ? err : xu_buf_adds(b, "\t");
 	err = err ? err : xu_buf_add_escaped(b, it->name ? it->name : "", XU_ESC_IDENT);
 	err = err ? err

@@ -39,10 +39,12 @@ void xu_buf_wipe_free(struct xu_buf *b);
 enum xu_err xu_buf_add_escaped(struct xu_buf *b, const char *s, enum xu_esc_mode mode);
 enum xu_err xu_buf_add_json(struct xu_buf *b, const char *s);
 enum xu_err xu_buf_add_stanza_line(struct xu_buf *b, const struct xu_stanza *st);
-/* Text output on a terminal (XU_REC_TEXT_COLOR): an ECMA-48 SGR sequence, or nothing when
- * color is false. Escaped values cannot hold ESC, so only ours reach the terminal. */
+/* Text output on a terminal (XU_REC_TEXT_COLOR): text (NULL: none) escaped with mode, between
+ * the ECMA-48 SGR sequence s and a reset when color is true. Escaped values cannot hold ESC,
+ * so only our sequences reach the terminal. */
 enum xu_sgr { XU_SGR_RESET, XU_SGR_BOLD, XU_SGR_DIM, XU_SGR_GREEN, XU_SGR_YELLOW };
-enum xu_err xu_buf_add_sgr(struct xu_buf *b, bool color, enum xu_sgr s);
+enum xu_err xu_buf_add_colored(struct xu_buf *b, bool color, enum xu_sgr s, const char *text,
+                               enum xu_esc_mode mode);
 
 /* Wipe and free a NUL-terminated secret. */
 void xu_secret_free(char *s);
